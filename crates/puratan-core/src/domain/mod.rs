@@ -1,0 +1,17 @@
+//! Validated domain values and the records stored through the ports.
+//!
+//! Every value type validates on construction (`TryFrom`/`parse`) and on
+//! deserialisation, so a `Sku` or an `Email` held anywhere is known-good.
+
+mod ids;
+mod money;
+mod order;
+mod product;
+pub mod text;
+mod user;
+
+pub use ids::{OrderId, ProductId, UserId};
+pub use money::{Currency, Money};
+pub use order::{Order, OrderLine, OrderStatus, Priority, StatusChange};
+pub use product::{Category, Product, Sku, Tag, Template};
+pub use user::{AccountStatus, Email, Role, User};

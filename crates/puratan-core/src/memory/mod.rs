@@ -1,0 +1,43 @@
+//! In-memory implementations of every port.
+//!
+//! They are real implementations — same semantics, same conformance suite —
+//! just without durability. The embedded server default uses the cache,
+//! rate limiter and event bus from here; tests and integrators can use all
+//! of them.
+
+mod audit;
+mod cache;
+mod events;
+mod files;
+mod ratelimit;
+mod repos;
+mod session;
+
+pub use audit::MemoryAuditLog;
+pub use cache::MemoryCache;
+pub use events::MemoryEventBus;
+pub use files::MemoryFileStore;
+pub use ratelimit::MemoryRateLimiter;
+pub use repos::{MemoryOrderRepo, MemoryProductRepo, MemoryUserRepo};
+pub use session::MemorySessionStore;
+
+use std::time::{Duration, Instant};
+
+/// An entry that disappears after its TTL.
+#[derive(Debug, Clone)]
+struct Expiring<T> {
+    value: T,
+    expires: Instant,
+}
+
+impl<T> Expiring<T> {
+    fn new(value: T, ttl: Duration) -> Self {
+        Self {
+            value,
+            expires: Instant::now() + ttl,
+        }
+    }
+    fn live(&self, now: Instant) -> bool {
+        now < self.expires
+    }
+}

@@ -1,0 +1,232 @@
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use parking_lot::Mutex;
+
+use crate::domain::{Email, Order, OrderId, OrderStatus, Product, ProductId, Sku, User, UserId};
+use crate::ports::{
+    OrderRepo, Page, PageRequest, ProductFilter, ProductRepo, UserRepo, queue_key,
+};
+use crate::{ConflictReason, Error, Result};
+
+macro_rules! check_version {
+    ($entity:literal, $stored:expr, $incoming:expr) => {{
+        if $stored.version != $incoming.version {
+            return Err(Error::stale($entity));
+        }
+        $incoming.version += 1;
+    }};
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryProductRepo {
+    rows: Mutex<BTreeMap<ProductId, Product>>,
+}
+
+impl MemoryProductRepo {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl ProductRepo for MemoryProductRepo {
+    async fn insert(&self, mut product: Product) -> Result<Product> {
+        let mut rows = self.rows.lock();
+        if rows.contains_key(&product.id) {
+            return Err(Error::duplicate("product", "id"));
+        }
+        if rows.values().any(|p| p.sku == product.sku) {
+            return Err(Error::duplicate("product", "sku"));
+        }
+        product.version = 1;
+        rows.insert(product.id.clone(), product.clone());
+        Ok(product)
+    }
+
+    async fn get(&self, id: &ProductId) -> Result<Product> {
+        self.rows.lock().get(id).cloned().ok_or(Error::NotFound { entity: "product" })
+    }
+
+    async fn get_by_sku(&self, sku: &Sku) -> Result<Product> {
+        let rows = self.rows.lock();
+        rows.values()
+            .find(|p| &p.sku == sku)
+            .cloned()
+            .ok_or(Error::NotFound { entity: "product" })
+    }
+
+    async fn update(&self, mut product: Product) -> Result<Product> {
+        let mut rows = self.rows.lock();
+        let stored = rows.get(&product.id).ok_or(Error::NotFound { entity: "product" })?;
+        check_version!("product", stored, product);
+        if rows.values().any(|p| p.sku == product.sku && p.id != product.id) {
+            return Err(Error::duplicate("product", "sku"));
+        }
+        rows.insert(product.id.clone(), product.clone());
+        Ok(product)
+    }
+
+    async fn delete(&self, id: &ProductId) -> Result<()> {
+        self.rows
+            .lock()
+            .remove(id)
+            .map(|_| ())
+            .ok_or(Error::NotFound { entity: "product" })
+    }
+
+    async fn list(&self, filter: &ProductFilter, page: &PageRequest) -> Result<Page<Product>> {
+        let after: Option<String> = page.after.as_ref().map(|c| c.decode()).transpose()?;
+        let rows = self.rows.lock();
+        let items: Vec<Product> = rows
+            .values()
+            .filter(|p| after.as_deref().is_none_or(|a| p.id.as_str() > a))
+            .filter(|p| filter.matches(p))
+            .take(page.size() + 1)
+            .cloned()
+            .collect();
+        Ok(Page::from_overfetch(items, page.size(), |p| p.id.to_string()))
+    }
+
+    async fn reserve_stock(&self, id: &ProductId, quantity: u64) -> Result<Option<u64>> {
+        let mut rows = self.rows.lock();
+        let p = rows.get_mut(id).ok_or(Error::NotFound { entity: "product" })?;
+        match p.stock {
+            None => Ok(None),
+            Some(left) if left >= quantity => {
+                p.stock = Some(left - quantity);
+                p.version += 1;
+                Ok(p.stock)
+            }
+            Some(_) => Err(Error::Conflict {
+                entity: "product",
+                reason: ConflictReason::State("not enough stock".into()),
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryUserRepo {
+    rows: Mutex<BTreeMap<UserId, User>>,
+}
+
+impl MemoryUserRepo {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl UserRepo for MemoryUserRepo {
+    async fn insert(&self, mut user: User) -> Result<User> {
+        let mut rows = self.rows.lock();
+        if rows.contains_key(&user.id) {
+            return Err(Error::duplicate("user", "id"));
+        }
+        if rows.values().any(|u| u.email == user.email) {
+            return Err(Error::duplicate("user", "email"));
+        }
+        user.version = 1;
+        rows.insert(user.id, user.clone());
+        Ok(user)
+    }
+
+    async fn get(&self, id: UserId) -> Result<User> {
+        self.rows.lock().get(&id).cloned().ok_or(Error::NotFound { entity: "user" })
+    }
+
+    async fn get_by_email(&self, email: &Email) -> Result<User> {
+        let rows = self.rows.lock();
+        rows.values()
+            .find(|u| &u.email == email)
+            .cloned()
+            .ok_or(Error::NotFound { entity: "user" })
+    }
+
+    async fn update(&self, mut user: User) -> Result<User> {
+        let mut rows = self.rows.lock();
+        let stored = rows.get(&user.id).ok_or(Error::NotFound { entity: "user" })?;
+        check_version!("user", stored, user);
+        if rows.values().any(|u| u.email == user.email && u.id != user.id) {
+            return Err(Error::duplicate("user", "email"));
+        }
+        rows.insert(user.id, user.clone());
+        Ok(user)
+    }
+
+    async fn list(&self, page: &PageRequest) -> Result<Page<User>> {
+        let after: Option<UserId> = page.after.as_ref().map(|c| c.decode()).transpose()?;
+        let rows = self.rows.lock();
+        let items: Vec<User> = rows
+            .values()
+            .filter(|u| after.is_none_or(|a| u.id > a))
+            .take(page.size() + 1)
+            .cloned()
+            .collect();
+        Ok(Page::from_overfetch(items, page.size(), |u| u.id))
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryOrderRepo {
+    rows: Mutex<HashMap<OrderId, Order>>,
+}
+
+impl MemoryOrderRepo {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl OrderRepo for MemoryOrderRepo {
+    async fn insert(&self, mut order: Order) -> Result<Order> {
+        let mut rows = self.rows.lock();
+        if rows.contains_key(&order.id) {
+            return Err(Error::duplicate("order", "id"));
+        }
+        order.version = 1;
+        rows.insert(order.id, order.clone());
+        Ok(order)
+    }
+
+    async fn get(&self, id: OrderId) -> Result<Order> {
+        self.rows.lock().get(&id).cloned().ok_or(Error::NotFound { entity: "order" })
+    }
+
+    async fn update(&self, mut order: Order) -> Result<Order> {
+        let mut rows = self.rows.lock();
+        let stored = rows.get(&order.id).ok_or(Error::NotFound { entity: "order" })?;
+        check_version!("order", stored, order);
+        rows.insert(order.id, order.clone());
+        Ok(order)
+    }
+
+    async fn list_by_customer(&self, customer: UserId, page: &PageRequest) -> Result<Page<Order>> {
+        let before: Option<OrderId> = page.after.as_ref().map(|c| c.decode()).transpose()?;
+        let rows = self.rows.lock();
+        let mut items: Vec<&Order> = rows
+            .values()
+            .filter(|o| o.customer_id == customer && before.is_none_or(|b| o.id < b))
+            .collect();
+        items.sort_by(|a, b| b.id.cmp(&a.id));
+        let items = items.into_iter().take(page.size() + 1).cloned().collect();
+        Ok(Page::from_overfetch(items, page.size(), |o| o.id))
+    }
+
+    async fn list_by_status(&self, status: &OrderStatus, page: &PageRequest) -> Result<Page<Order>> {
+        let after: Option<(u8, i64, String)> = page.after.as_ref().map(|c| c.decode()).transpose()?;
+        let rows = self.rows.lock();
+        // Production order: priority desc, due asc, id asc.
+        let sort = |k: &(u8, i64, String)| (std::cmp::Reverse(k.0), k.1, k.2.clone());
+        let mut items: Vec<&Order> = rows
+            .values()
+            .filter(|o| &o.status == status)
+            .filter(|o| after.as_ref().is_none_or(|a| sort(&queue_key(o)) > sort(a)))
+            .collect();
+        items.sort_by_key(|o| sort(&queue_key(o)));
+        let items = items.into_iter().take(page.size() + 1).cloned().collect();
+        Ok(Page::from_overfetch(items, page.size(), queue_key))
+    }
+}

@@ -1,0 +1,28 @@
+//! Ports: the small traits through which core talks to the outside world.
+//!
+//! Each trait is object-safe (`Arc<dyn ProductRepo>`), async (via
+//! `async-trait`), and speaks only domain types and [`crate::Error`]. Every
+//! port has an in-memory implementation in [`crate::memory`], and one shared
+//! conformance suite in the `puratan-testkit` crate that every
+//! implementation must pass.
+
+mod audit;
+mod cache;
+mod events;
+mod files;
+mod paging;
+mod ratelimit;
+mod repos;
+mod session;
+
+pub use audit::{AuditEvent, AuditLog};
+pub use cache::{Cache, CacheStats};
+pub use events::{
+    Acker, Delivery, EventBus, Exchange, ExchangeKind, Message, Subscriber, Subscription,
+    topic_matches,
+};
+pub use files::{FileStore, validate_key};
+pub use paging::{Cursor, Page, PageRequest};
+pub use ratelimit::{Quota, RateLimitDecision, RateLimitStore};
+pub use repos::{OrderRepo, ProductFilter, ProductRepo, UserRepo, queue_key};
+pub use session::{Session, SessionStore};

@@ -1,0 +1,77 @@
+use async_trait::async_trait;
+
+use super::{Page, PageRequest};
+use crate::Result;
+use crate::domain::{
+    Category, Email, Order, OrderId, OrderStatus, Product, ProductId, Sku, Tag, User, UserId,
+};
+
+/// Optimistic concurrency, the same for every repository:
+/// * `insert` stores a record whose `version` is ignored and returns it
+///   with `version = 1`.
+/// * `update` succeeds only if the stored version equals the record's
+///   `version` (the one the caller read); it returns the record with the
+///   version incremented. Otherwise it fails with
+///   `Conflict { reason: StaleVersion }` and changes nothing.
+/// * unique fields (e-mail, SKU) clash with `Conflict { reason: Duplicate }`.
+#[async_trait]
+pub trait ProductRepo: Send + Sync + 'static {
+    async fn insert(&self, product: Product) -> Result<Product>;
+    async fn get(&self, id: &ProductId) -> Result<Product>;
+    async fn get_by_sku(&self, sku: &Sku) -> Result<Product>;
+    async fn update(&self, product: Product) -> Result<Product>;
+    async fn delete(&self, id: &ProductId) -> Result<()>;
+    /// Products ordered by id.
+    async fn list(&self, filter: &ProductFilter, page: &PageRequest) -> Result<Page<Product>>;
+    /// Atomically takes `quantity` units from stock; `Conflict { State }`
+    /// when fewer are left (never oversells), a no-op for products without
+    /// stock control. Returns the units left.
+    async fn reserve_stock(&self, id: &ProductId, quantity: u64) -> Result<Option<u64>>;
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductFilter {
+    pub category: Option<Category>,
+    pub tag: Option<Tag>,
+    /// Include inactive products (admin views).
+    pub include_inactive: bool,
+}
+
+impl ProductFilter {
+    pub fn matches(&self, p: &Product) -> bool {
+        (self.include_inactive || p.active)
+            && self.category.as_ref().is_none_or(|c| &p.category == c)
+            && self.tag.as_ref().is_none_or(|t| p.tags.contains(t))
+    }
+}
+
+#[async_trait]
+pub trait UserRepo: Send + Sync + 'static {
+    async fn insert(&self, user: User) -> Result<User>;
+    async fn get(&self, id: UserId) -> Result<User>;
+    async fn get_by_email(&self, email: &Email) -> Result<User>;
+    async fn update(&self, user: User) -> Result<User>;
+    /// Users ordered by id (creation time).
+    async fn list(&self, page: &PageRequest) -> Result<Page<User>>;
+}
+
+#[async_trait]
+pub trait OrderRepo: Send + Sync + 'static {
+    async fn insert(&self, order: Order) -> Result<Order>;
+    async fn get(&self, id: OrderId) -> Result<Order>;
+    async fn update(&self, order: Order) -> Result<Order>;
+    /// A customer's orders, newest first.
+    async fn list_by_customer(&self, customer: UserId, page: &PageRequest) -> Result<Page<Order>>;
+    /// Orders in `status` in production order: priority descending, then
+    /// due date ascending, then id (submission order) ascending.
+    async fn list_by_status(&self, status: &OrderStatus, page: &PageRequest) -> Result<Page<Order>>;
+}
+
+/// Sort key of the production queue; shared so every backend pages alike.
+pub fn queue_key(o: &Order) -> (u8, i64, String) {
+    (
+        o.priority.get(),
+        o.due_at.timestamp_millis(),
+        o.id.to_string(),
+    )
+}

@@ -1,0 +1,2 @@
+//! Puratan pricing engine (work in progress).
+#![deny(clippy::float_arithmetic)]
