@@ -1,1 +1,116 @@
-//! placeholder
+//! # puratan-testkit
+//!
+//! One conformance suite per port, in the style of `object_store`'s
+//! `integration.rs`: the same test functions run against every
+//! implementation (in-memory, embedded SQLite, MongoDB, Redis, RabbitMQ).
+//! A backend's test file instantiates a suite with one macro call and a
+//! factory expression that yields `Option<Arc<dyn Port>>` (`None` = the
+//! service is missing and the test was skipped; see [`service`]).
+//!
+//! This is a separate crate (not a module of core) so every adapter crate
+//! can depend on it from `dev-dependencies` without core carrying test code.
+
+pub mod audit;
+pub mod cache;
+pub mod events;
+pub mod files;
+pub mod fixtures;
+pub mod orders;
+pub mod products;
+pub mod ratelimit;
+pub mod service;
+pub mod session;
+pub mod users;
+
+/// Generates one `#[tokio::test]` per listed suite function.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __suite {
+    ($module:ident, $make:expr, [$($test:ident),* $(,)?]) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                let Some(port) = $make else { return };
+                $crate::$module::$test(port).await;
+            }
+        )*
+    };
+}
+
+#[macro_export]
+macro_rules! product_repo_suite {
+    ($make:expr) => {
+        $crate::__suite!(products, $make, [
+            product_crud, product_sku_unique, product_stale_update, product_concurrent_writers,
+            product_paging, product_filters, product_stock_never_oversold,
+        ]);
+    };
+}
+
+#[macro_export]
+macro_rules! user_repo_suite {
+    ($make:expr) => {
+        $crate::__suite!(users, $make, [
+            user_crud, user_email_unique, user_concurrent_writers, user_paging,
+        ]);
+    };
+}
+
+#[macro_export]
+macro_rules! order_repo_suite {
+    ($make:expr) => {
+        $crate::__suite!(orders, $make, [
+            order_crud, order_concurrent_writers, orders_by_customer, orders_by_status_in_queue_order,
+        ]);
+    };
+}
+
+#[macro_export]
+macro_rules! cache_suite {
+    ($make:expr) => {
+        $crate::__suite!(cache, $make, [cache_set_get_delete, cache_ttl_expiry, cache_counts_hits_and_misses]);
+    };
+}
+
+#[macro_export]
+macro_rules! session_suite {
+    ($make:expr) => {
+        $crate::__suite!(session, $make, [
+            sessions_crud, session_ttl_expiry, denylist_with_ttl, one_time_token_taken_once,
+        ]);
+    };
+}
+
+#[macro_export]
+macro_rules! rate_limit_suite {
+    ($make:expr) => {
+        $crate::__suite!(ratelimit, $make, [
+            rate_limit_exact_burst, rate_limit_refills_after_period, rate_limit_atomic_under_concurrency,
+            rate_limit_keys_are_independent,
+        ]);
+    };
+}
+
+#[macro_export]
+macro_rules! event_bus_suite {
+    ($make:expr) => {
+        $crate::__suite!(events, $make, [
+            direct_routes_by_exact_key, topic_routes_by_pattern, fanout_reaches_every_queue,
+            unacked_message_is_redelivered, nack_requeue_redelivers, competing_consumers_share_work,
+        ]);
+    };
+}
+
+#[macro_export]
+macro_rules! audit_log_suite {
+    ($make:expr) => {
+        $crate::__suite!(audit, $make, [audit_newest_first_and_filtered]);
+    };
+}
+
+#[macro_export]
+macro_rules! file_store_suite {
+    ($make:expr) => {
+        $crate::__suite!(files, $make, [files_put_get_list_delete, files_reject_hostile_keys]);
+    };
+}

@@ -1,0 +1,43 @@
+//! Every conformance suite against the in-memory implementations in core.
+
+use std::sync::Arc;
+
+use puratan_core::memory::*;
+use puratan_core::ports::*;
+
+mod products {
+    use super::*;
+    puratan_testkit::product_repo_suite!(Some(Arc::new(MemoryProductRepo::new()) as Arc<dyn ProductRepo>));
+}
+mod users {
+    use super::*;
+    puratan_testkit::user_repo_suite!(Some(Arc::new(MemoryUserRepo::new()) as Arc<dyn UserRepo>));
+}
+mod orders {
+    use super::*;
+    puratan_testkit::order_repo_suite!(Some(Arc::new(MemoryOrderRepo::new()) as Arc<dyn OrderRepo>));
+}
+mod cache {
+    use super::*;
+    puratan_testkit::cache_suite!(Some(Arc::new(MemoryCache::default()) as Arc<dyn Cache>));
+}
+mod session {
+    use super::*;
+    puratan_testkit::session_suite!(Some(Arc::new(MemorySessionStore::new()) as Arc<dyn SessionStore>));
+}
+mod ratelimit {
+    use super::*;
+    puratan_testkit::rate_limit_suite!(Some(Arc::new(MemoryRateLimiter::new()) as Arc<dyn RateLimitStore>));
+}
+mod events {
+    use super::*;
+    puratan_testkit::event_bus_suite!(Some(Arc::new(MemoryEventBus::new()) as Arc<dyn EventBus>));
+}
+mod audit {
+    use super::*;
+    puratan_testkit::audit_log_suite!(Some(Arc::new(MemoryAuditLog::default()) as Arc<dyn AuditLog>));
+}
+mod files {
+    use super::*;
+    puratan_testkit::file_store_suite!(Some(Arc::new(MemoryFileStore::new()) as Arc<dyn FileStore>));
+}
