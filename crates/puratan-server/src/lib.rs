@@ -1,1 +1,9 @@
-//! placeholder
+//! # puratan-server
+//!
+//! The reference server: configuration, the CLI, the HTTP API (axum) and
+//! the adapters that connect `puratan-core`'s ports to real services.
+//!
+//! **Invariant:** this is the only crate that speaks HTTP/JSON, and the
+//! only one that names a database, cache or broker driver.
+
+pub mod adapters;

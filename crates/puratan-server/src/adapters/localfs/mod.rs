@@ -1,0 +1,1 @@
+//! localfs adapter (in progress).

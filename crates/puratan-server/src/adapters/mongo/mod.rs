@@ -1,0 +1,1 @@
+//! mongo adapter (in progress).

@@ -1,0 +1,8 @@
+//! The shared conformance suites (crates/puratan-testkit) against every
+//! adapter in this crate. One test binary keeps link time down.
+
+mod localfs;
+mod mongo;
+mod rabbitmq;
+mod redis;
+mod sqlite;
