@@ -1,0 +1,62 @@
+//! Schema migrations, applied in order; `PRAGMA user_version` records how
+//! many have run so opening an existing file is idempotent.
+//!
+//! Records are JSON documents in a `doc` column, with real, indexed columns
+//! for everything a query filters or sorts on.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE products (
+    id        TEXT PRIMARY KEY,
+    sku       TEXT NOT NULL UNIQUE,
+    category  TEXT NOT NULL,
+    active    INTEGER NOT NULL,
+    stock     INTEGER,
+    version   INTEGER NOT NULL,
+    doc       TEXT NOT NULL
+) STRICT;
+CREATE INDEX products_category ON products (category, id);
+CREATE TABLE product_tags (
+    product_id TEXT NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+    tag        TEXT NOT NULL,
+    PRIMARY KEY (tag, product_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE users (
+    id       TEXT PRIMARY KEY,
+    email    TEXT NOT NULL UNIQUE,
+    version  INTEGER NOT NULL,
+    doc      TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE orders (
+    id          TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    priority    INTEGER NOT NULL,
+    due_ms      INTEGER NOT NULL,
+    version     INTEGER NOT NULL,
+    doc         TEXT NOT NULL
+) STRICT;
+CREATE INDEX orders_customer ON orders (customer_id, id DESC);
+CREATE INDEX orders_queue ON orders (status, priority DESC, due_ms, id);
+
+CREATE TABLE audit (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    actor  TEXT NOT NULL,
+    doc    TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_actor ON audit (actor, seq DESC);
+"#];
+
+pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let done: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

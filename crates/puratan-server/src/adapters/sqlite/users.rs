@@ -1,0 +1,115 @@
+use async_trait::async_trait;
+use puratan_core::domain::{Email, User, UserId};
+use puratan_core::ports::{Page, PageRequest, UserRepo};
+use puratan_core::{Error, Result};
+use rusqlite::{OptionalExtension, params};
+
+use super::{SqliteStore, decode, encode, map};
+
+const E: &str = "user";
+
+#[derive(Debug)]
+pub(super) struct SqliteUsers(pub(super) SqliteStore);
+
+fn row(doc: String, version: i64) -> Result<User> {
+    let mut u: User = decode(&doc)?;
+    u.version = u64::try_from(version).unwrap_or_default();
+    Ok(u)
+}
+
+#[async_trait]
+impl UserRepo for SqliteUsers {
+    async fn insert(&self, mut user: User) -> Result<User> {
+        user.version = 1;
+        self.0
+            .write(move |c| {
+                c.execute(
+                    "INSERT INTO users (id, email, version, doc) VALUES (?1, ?2, 1, ?3)",
+                    params![user.id.to_string(), user.email.as_str(), encode(&user)?],
+                )
+                .map_err(|e| map(E, e))?;
+                Ok(user)
+            })
+            .await
+    }
+
+    async fn get(&self, id: UserId) -> Result<User> {
+        self.0
+            .read(move |c| {
+                let r = c
+                    .query_row("SELECT doc, version FROM users WHERE id = ?1", [id.to_string()], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .optional()
+                    .map_err(|e| map(E, e))?;
+                let (doc, v) = r.ok_or(Error::NotFound { entity: E })?;
+                row(doc, v)
+            })
+            .await
+    }
+
+    async fn get_by_email(&self, email: &Email) -> Result<User> {
+        let email = email.to_string();
+        self.0
+            .read(move |c| {
+                let r = c
+                    .query_row("SELECT doc, version FROM users WHERE email = ?1", [email], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .optional()
+                    .map_err(|e| map(E, e))?;
+                let (doc, v) = r.ok_or(Error::NotFound { entity: E })?;
+                row(doc, v)
+            })
+            .await
+    }
+
+    async fn update(&self, mut user: User) -> Result<User> {
+        self.0
+            .write(move |c| {
+                let expected = i64::try_from(user.version).map_err(|_| Error::stale(E))?;
+                user.version += 1;
+                let changed = c
+                    .execute(
+                        "UPDATE users SET email = ?1, version = version + 1, doc = ?2 WHERE id = ?3 AND version = ?4",
+                        params![user.email.as_str(), encode(&user)?, user.id.to_string(), expected],
+                    )
+                    .map_err(|e| map(E, e))?;
+                if changed == 0 {
+                    let exists = c
+                        .query_row("SELECT 1 FROM users WHERE id = ?1", [user.id.to_string()], |_| Ok(()))
+                        .optional()
+                        .map_err(|e| map(E, e))?;
+                    return Err(if exists.is_some() { Error::stale(E) } else { Error::NotFound { entity: E } });
+                }
+                Ok(user)
+            })
+            .await
+    }
+
+    async fn list(&self, page: &PageRequest) -> Result<Page<User>> {
+        let after: Option<UserId> = page.after.as_ref().map(|c| c.decode()).transpose()?;
+        let after = after.map(|a| a.to_string());
+        let size = page.size();
+        self.0
+            .read(move |c| {
+                let mut stmt = c
+                    .prepare_cached(
+                        "SELECT doc, version FROM users WHERE (?1 IS NULL OR id > ?1) ORDER BY id LIMIT ?2",
+                    )
+                    .map_err(|e| map(E, e))?;
+                let rows = stmt
+                    .query_map(params![after, i64::try_from(size + 1).unwrap_or(101)], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                    })
+                    .map_err(|e| map(E, e))?;
+                let mut items = Vec::new();
+                for r in rows {
+                    let (doc, v) = r.map_err(|e| map(E, e))?;
+                    items.push(row(doc, v)?);
+                }
+                Ok(Page::from_overfetch(items, size, |u| u.id))
+            })
+            .await
+    }
+}
