@@ -1,0 +1,277 @@
+//! Request and response types (serde).
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::PricingError;
+
+/// A quote request. Deserialisation rejects unknown fields.
+///
+/// Fields used by a single method only (`material`, `width_mm`, `height_mm`,
+/// `pages`, `cover_paper`, `options`) must be absent for the other methods.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteRequest {
+    /// Product id.
+    pub product: String,
+    /// Number of finished pieces (copies for booklets).
+    pub quantity: u32,
+    /// Paper id (methods `sheet`; inner paper for `booklet`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper: Option<String>,
+    /// Colour, e.g. `"4/4"` (methods `sheet`, `area`, `booklet`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// Finishing ids, applied in this order. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub finishing: Vec<String>,
+    /// Turnaround id.
+    pub turnaround: String,
+    /// Customer group id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_group: Option<String>,
+    /// Coupon code (case-insensitive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<String>,
+    /// Tax region, e.g. `"DE"` or `"US-CA"`.
+    pub region: String,
+    /// Quote currency. Default: the catalog currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// The pricing instant (RFC 3339).
+    #[serde(with = "rfc3339")]
+    pub at: DateTime<Utc>,
+    /// Method `area`: material id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub material: Option<String>,
+    /// Method `area`: finished width in mm (number or decimal string).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_dim")]
+    pub width_mm: Option<Decimal>,
+    /// Method `area`: finished height in mm (number or decimal string).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_dim")]
+    pub height_mm: Option<Decimal>,
+    /// Method `booklet`: total page count including the 4 cover pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<u32>,
+    /// Method `booklet`: cover paper id (only when the product has `cover_papers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover_paper: Option<String>,
+    /// Method `breaks`: option ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+}
+
+impl QuoteRequest {
+    /// Parses a request from JSON text.
+    ///
+    /// # Errors
+    /// `invalid_request` when the JSON is malformed, has unknown fields or wrong types.
+    pub fn from_json(text: &str) -> Result<Self, PricingError> {
+        serde_json::from_str(text).map_err(|e| PricingError::request(e.to_string()))
+    }
+
+    /// Parses a request from a JSON value.
+    ///
+    /// # Errors
+    /// `invalid_request` when the value has unknown fields or wrong types.
+    pub fn from_value(value: serde_json::Value) -> Result<Self, PricingError> {
+        serde_json::from_value(value).map_err(|e| PricingError::request(e.to_string()))
+    }
+}
+
+/// Kind of a price line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LineKind {
+    /// Paper (`sheet`, `booklet`).
+    Paper,
+    /// Printing (click or ink cost).
+    Print,
+    /// A finishing operation.
+    Finishing,
+    /// The product's setup fee.
+    Setup,
+    /// Top-up to the product's minimum price.
+    MinimumCharge,
+    /// Substrate (`area`).
+    Material,
+    /// Quantity-break base price (`breaks`).
+    Base,
+    /// A priced option (`breaks`).
+    Option,
+    /// Binding (`booklet`).
+    Binding,
+}
+
+/// One selling-price line, already rounded to the currency's minor units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    /// Line kind.
+    pub kind: LineKind,
+    /// Catalog id (paper, colour, finishing, material, option, binding); absent for
+    /// `setup`, `base` and `minimum_charge`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Human-readable label.
+    pub label: String,
+    /// Amount.
+    pub amount: Decimal,
+}
+
+/// Kind of a discount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiscountKind {
+    /// Customer-group discount.
+    Group,
+    /// Coupon discount.
+    Coupon,
+}
+
+/// An applied discount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Discount {
+    /// Kind.
+    pub kind: DiscountKind,
+    /// Group id, or the coupon code as written in the catalog.
+    pub id: String,
+    /// Amount (positive, subtracted from the subtotal).
+    pub amount: Decimal,
+}
+
+/// Applied tax.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tax {
+    /// Region of the matching rule (the country when a subdivision fell back to it).
+    pub region: String,
+    /// Rate in percent, normalised (`"19"`, `"7.25"`).
+    pub rate_pct: Decimal,
+    /// Tax amount.
+    pub amount: Decimal,
+}
+
+/// Sheet counts of an imposed job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Imposition {
+    /// Pieces (spreads for booklets) per press sheet.
+    pub n_up: u64,
+    /// Whether the piece is turned 90° on the sheet.
+    pub rotated: bool,
+    /// Sheets needed for the good pieces.
+    pub run_sheets: u64,
+    /// Spoilage allowance.
+    pub spoilage_sheets: u64,
+    /// Make-ready sheets for the colour.
+    pub setup_sheets: u64,
+    /// Total sheets.
+    pub sheets: u64,
+}
+
+/// Production schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Production {
+    /// Turnaround days plus the largest `extra_days` of the chosen finishing.
+    pub business_days: u32,
+    /// The date production is finished (Monday–Friday counting).
+    pub ship_date: NaiveDate,
+}
+
+/// A computed quote. Serialises with a fixed field order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    /// Rounded selling lines; they add up to `subtotal` exactly.
+    pub lines: Vec<Line>,
+    /// Σ lines.
+    pub subtotal: Decimal,
+    /// Applied discounts (group first, then coupon).
+    pub discounts: Vec<Discount>,
+    /// subtotal − discounts.
+    pub net: Decimal,
+    /// Tax on `net`.
+    pub tax: Tax,
+    /// net + tax.
+    pub total: Decimal,
+    /// Quote currency.
+    pub currency: String,
+    /// net / quantity, 4 decimals (display only).
+    pub unit_price: Decimal,
+    /// Sheet counts (`sheet`; inner pages for `booklet`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imposition: Option<Imposition>,
+    /// Booklet cover sheet counts; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover_imposition: Option<Imposition>,
+    /// Production schedule.
+    pub production: Production,
+    /// Catalog version.
+    pub catalog_version: String,
+    /// `at` + `quote_validity_days` days.
+    #[serde(with = "rfc3339")]
+    pub valid_until: DateTime<Utc>,
+}
+
+impl Quote {
+    /// Deterministic JSON (fixed field order, amounts as strings).
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+pub(crate) mod rfc3339 {
+    use super::{DateTime, Deserialize, Deserializer, SecondsFormat, Serializer, Utc};
+
+    pub(crate) fn serialize<S: Serializer>(dt: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&dt.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let s = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+mod opt_dim {
+    use super::{Decimal, Deserialize, Deserializer, Serializer};
+    use std::str::FromStr;
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Dim {
+        Num(serde_json::Number),
+        Str(String),
+    }
+
+    #[allow(clippy::ref_option)]
+    pub(super) fn serialize<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(d) => s.serialize_str(&d.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Decimal>, D::Error> {
+        let text = match Option::<Dim>::deserialize(d)? {
+            None => return Ok(None),
+            Some(Dim::Num(n)) => n.to_string(),
+            Some(Dim::Str(s)) => s,
+        };
+        let ok = !text.is_empty()
+            && text.len() <= 40
+            && text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+        let parsed = if ok {
+            Decimal::from_str(&text).ok()
+        } else {
+            None
+        };
+        parsed
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom("expected a non-negative decimal dimension"))
+    }
+}
