@@ -73,7 +73,10 @@ mod tests {
 
     #[test]
     fn burst_of_limit_then_refuse_then_refill() {
-        let q = Quota { limit: 5, period: Duration::from_secs(10) };
+        let q = Quota {
+            limit: 5,
+            period: Duration::from_secs(10),
+        };
         let now = 1_000_000_000;
         let mut times = vec![now; 6];
         // one interval (2 s) later exactly one more is allowed
@@ -84,13 +87,19 @@ mod tests {
         let got = run(q, &times);
         assert_eq!(
             got,
-            [true, true, true, true, true, false, true, false, true, true, true, true, true, false]
+            [
+                true, true, true, true, true, false, true, false, true, true, true, true, true,
+                false
+            ]
         );
     }
 
     #[test]
     fn remaining_and_retry_after_are_reported() {
-        let q = Quota { limit: 3, period: Duration::from_secs(3) };
+        let q = Quota {
+            limit: 3,
+            period: Duration::from_secs(3),
+        };
         let (d, tat) = check(None, 10_000_000, q);
         assert_eq!((d.allowed, d.remaining), (true, 2));
         let (d, tat) = check(tat, 10_000_000, q);
@@ -104,7 +113,10 @@ mod tests {
 
     #[test]
     fn zero_limit_refuses_everything() {
-        let q = Quota { limit: 0, period: Duration::from_secs(1) };
+        let q = Quota {
+            limit: 0,
+            period: Duration::from_secs(1),
+        };
         assert!(!check(None, 5, q).0.allowed);
     }
 }

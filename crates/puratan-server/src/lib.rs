@@ -7,3 +7,13 @@
 //! only one that names a database, cache or broker driver.
 
 pub mod adapters;
+pub mod backends;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod events;
+pub mod http;
+pub mod metrics;
+pub mod server;
+pub mod state;
+pub mod telemetry;

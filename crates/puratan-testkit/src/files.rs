@@ -19,16 +19,33 @@ pub async fn files_put_get_list_delete(fs: F) {
         fs.put(k, Bytes::from(body.to_owned())).await.expect("put");
     }
     assert_eq!(fs.get(&a).await.expect("get"), Bytes::from_static(b"1"));
-    fs.put(&a, Bytes::from_static(b"11")).await.expect("overwrite");
+    fs.put(&a, Bytes::from_static(b"11"))
+        .await
+        .expect("overwrite");
     assert_eq!(fs.get(&a).await.expect("get"), Bytes::from_static(b"11"));
-    assert_eq!(fs.list(&format!("{ns}/a/")).await.expect("list"), vec![a.clone(), b.clone()]);
+    assert_eq!(
+        fs.list(&format!("{ns}/a/")).await.expect("list"),
+        vec![a.clone(), b.clone()]
+    );
     fs.delete(&a).await.expect("delete");
-    assert_eq!(fs.get(&a).await.expect_err("gone").kind(), ErrorKind::NotFound);
+    assert_eq!(
+        fs.get(&a).await.expect_err("gone").kind(),
+        ErrorKind::NotFound
+    );
     assert_eq!(fs.list(&format!("{ns}/")).await.expect("list"), vec![b, c]);
 }
 
 pub async fn files_reject_hostile_keys(fs: F) {
-    for key in ["../etc/passwd", "/abs", "a/../../b", "a//b", "", "a/./b", "a\\b", "a\0b"] {
+    for key in [
+        "../etc/passwd",
+        "/abs",
+        "a/../../b",
+        "a//b",
+        "",
+        "a/./b",
+        "a\\b",
+        "a\0b",
+    ] {
         let err = fs.put(key, Bytes::from_static(b"x")).await.expect_err(key);
         assert_eq!(err.kind(), ErrorKind::Invalid, "{key:?}");
     }

@@ -56,7 +56,10 @@ pub fn status(s: &str) -> OrderStatus {
 }
 
 pub fn day(d: u32) -> DateTime<Utc> {
-    ok(Utc.with_ymd_and_hms(2026, 12, d, 12, 0, 0).single().ok_or("bad date"))
+    ok(Utc
+        .with_ymd_and_hms(2026, 12, d, 12, 0, 0)
+        .single()
+        .ok_or("bad date"))
 }
 
 pub fn order(customer: UserId, status_name: &str, priority: u8, due: DateTime<Utc>) -> Order {

@@ -40,64 +40,116 @@ macro_rules! __suite {
 #[macro_export]
 macro_rules! product_repo_suite {
     ($make:expr) => {
-        $crate::__suite!(products, $make, [
-            product_crud, product_sku_unique, product_stale_update, product_concurrent_writers,
-            product_paging, product_filters, product_stock_never_oversold,
-        ]);
+        $crate::__suite!(
+            products,
+            $make,
+            [
+                product_crud,
+                product_sku_unique,
+                product_stale_update,
+                product_concurrent_writers,
+                product_paging,
+                product_filters,
+                product_stock_never_oversold,
+            ]
+        );
     };
 }
 
 #[macro_export]
 macro_rules! user_repo_suite {
     ($make:expr) => {
-        $crate::__suite!(users, $make, [
-            user_crud, user_email_unique, user_concurrent_writers, user_paging,
-        ]);
+        $crate::__suite!(
+            users,
+            $make,
+            [
+                user_crud,
+                user_email_unique,
+                user_concurrent_writers,
+                user_paging,
+            ]
+        );
     };
 }
 
 #[macro_export]
 macro_rules! order_repo_suite {
     ($make:expr) => {
-        $crate::__suite!(orders, $make, [
-            order_crud, order_concurrent_writers, orders_by_customer, orders_by_status_in_queue_order,
-        ]);
+        $crate::__suite!(
+            orders,
+            $make,
+            [
+                order_crud,
+                order_concurrent_writers,
+                orders_by_customer,
+                orders_by_status_in_queue_order,
+            ]
+        );
     };
 }
 
 #[macro_export]
 macro_rules! cache_suite {
     ($make:expr) => {
-        $crate::__suite!(cache, $make, [cache_set_get_delete, cache_ttl_expiry, cache_counts_hits_and_misses]);
+        $crate::__suite!(
+            cache,
+            $make,
+            [
+                cache_set_get_delete,
+                cache_ttl_expiry,
+                cache_counts_hits_and_misses
+            ]
+        );
     };
 }
 
 #[macro_export]
 macro_rules! session_suite {
     ($make:expr) => {
-        $crate::__suite!(session, $make, [
-            sessions_crud, session_ttl_expiry, denylist_with_ttl, one_time_token_taken_once,
-        ]);
+        $crate::__suite!(
+            session,
+            $make,
+            [
+                sessions_crud,
+                session_ttl_expiry,
+                denylist_with_ttl,
+                one_time_token_taken_once,
+            ]
+        );
     };
 }
 
 #[macro_export]
 macro_rules! rate_limit_suite {
     ($make:expr) => {
-        $crate::__suite!(ratelimit, $make, [
-            rate_limit_exact_burst, rate_limit_refills_after_period, rate_limit_atomic_under_concurrency,
-            rate_limit_keys_are_independent,
-        ]);
+        $crate::__suite!(
+            ratelimit,
+            $make,
+            [
+                rate_limit_exact_burst,
+                rate_limit_refills_after_period,
+                rate_limit_atomic_under_concurrency,
+                rate_limit_keys_are_independent,
+            ]
+        );
     };
 }
 
 #[macro_export]
 macro_rules! event_bus_suite {
     ($make:expr) => {
-        $crate::__suite!(events, $make, [
-            direct_routes_by_exact_key, topic_routes_by_pattern, fanout_reaches_every_queue,
-            unacked_message_is_redelivered, nack_requeue_redelivers, competing_consumers_share_work,
-        ]);
+        $crate::__suite!(
+            events,
+            $make,
+            [
+                direct_routes_by_exact_key,
+                topic_routes_by_pattern,
+                fanout_reaches_every_queue,
+                unacked_message_is_redelivered,
+                nack_requeue_redelivers,
+                competing_consumers_share_work,
+            ]
+        );
     };
 }
 
@@ -111,6 +163,10 @@ macro_rules! audit_log_suite {
 #[macro_export]
 macro_rules! file_store_suite {
     ($make:expr) => {
-        $crate::__suite!(files, $make, [files_put_get_list_delete, files_reject_hostile_keys]);
+        $crate::__suite!(
+            files,
+            $make,
+            [files_put_get_list_delete, files_reject_hostile_keys]
+        );
     };
 }

@@ -15,7 +15,12 @@ type Repo = Arc<dyn ProductRepo>;
 fn ids(n: usize) -> (String, Vec<(String, String)>) {
     let ns = unique("p").chars().take(12).collect::<String>();
     let rows = (0..n)
-        .map(|i| (format!("{ns}-{i:03}"), format!("{}-{i:03}", ns.to_uppercase())))
+        .map(|i| {
+            (
+                format!("{ns}-{i:03}"),
+                format!("{}-{i:03}", ns.to_uppercase()),
+            )
+        })
         .collect();
     (ns, rows)
 }
@@ -27,7 +32,10 @@ pub async fn product_crud(repo: Repo) {
     assert_eq!(inserted.version, 1);
     let got = repo.get(&inserted.id).await.expect("get");
     assert_eq!(got, inserted);
-    assert_eq!(repo.get_by_sku(&inserted.sku).await.expect("by sku").id, inserted.id);
+    assert_eq!(
+        repo.get_by_sku(&inserted.sku).await.expect("by sku").id,
+        inserted.id
+    );
 
     let mut changed = got.clone();
     changed.name = "Renamed".into();
@@ -38,44 +46,93 @@ pub async fn product_crud(repo: Repo) {
     repo.delete(&inserted.id).await.expect("delete");
     let gone = repo.get(&inserted.id).await.expect_err("deleted");
     assert_eq!(gone.kind(), ErrorKind::NotFound);
-    assert_eq!(repo.delete(&inserted.id).await.expect_err("twice").kind(), ErrorKind::NotFound);
+    assert_eq!(
+        repo.delete(&inserted.id).await.expect_err("twice").kind(),
+        ErrorKind::NotFound
+    );
 }
 
 pub async fn product_sku_unique(repo: Repo) {
     let (_, rows) = ids(2);
-    let a = repo.insert(product(&rows[0].0, &rows[0].1)).await.expect("a");
-    let err = repo.insert(product(&rows[1].0, &rows[0].1)).await.expect_err("dup sku");
+    let a = repo
+        .insert(product(&rows[0].0, &rows[0].1))
+        .await
+        .expect("a");
+    let err = repo
+        .insert(product(&rows[1].0, &rows[0].1))
+        .await
+        .expect_err("dup sku");
     assert!(
-        matches!(err, Error::Conflict { reason: ConflictReason::Duplicate { field: "sku" }, .. }),
+        matches!(
+            err,
+            Error::Conflict {
+                reason: ConflictReason::Duplicate { field: "sku" },
+                ..
+            }
+        ),
         "{err:?}"
     );
-    let err = repo.insert(product(&rows[0].0, &rows[1].1)).await.expect_err("dup id");
+    let err = repo
+        .insert(product(&rows[0].0, &rows[1].1))
+        .await
+        .expect_err("dup id");
     assert_eq!(err.kind(), ErrorKind::Conflict);
 
-    let b = repo.insert(product(&rows[1].0, &rows[1].1)).await.expect("b");
+    let b = repo
+        .insert(product(&rows[1].0, &rows[1].1))
+        .await
+        .expect("b");
     let mut steal = b.clone();
     steal.sku = a.sku.clone();
     let err = repo.update(steal).await.expect_err("update to taken sku");
-    assert!(matches!(err, Error::Conflict { reason: ConflictReason::Duplicate { .. }, .. }), "{err:?}");
-    assert_eq!(repo.get(&b.id).await.expect("b").sku, b.sku, "failed update changed nothing");
+    assert!(
+        matches!(
+            err,
+            Error::Conflict {
+                reason: ConflictReason::Duplicate { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        repo.get(&b.id).await.expect("b").sku,
+        b.sku,
+        "failed update changed nothing"
+    );
 }
 
 pub async fn product_stale_update(repo: Repo) {
     let (_, rows) = ids(1);
-    let v1 = repo.insert(product(&rows[0].0, &rows[0].1)).await.expect("insert");
+    let v1 = repo
+        .insert(product(&rows[0].0, &rows[0].1))
+        .await
+        .expect("insert");
     let mut first = v1.clone();
     first.name = "first".into();
     repo.update(first).await.expect("first update");
     let mut stale = v1.clone();
     stale.name = "stale".into();
     let err = repo.update(stale).await.expect_err("stale");
-    assert!(matches!(err, Error::Conflict { reason: ConflictReason::StaleVersion, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Conflict {
+                reason: ConflictReason::StaleVersion,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(repo.get(&v1.id).await.expect("get").name, "first");
 }
 
 pub async fn product_concurrent_writers(repo: Repo) {
     let (_, rows) = ids(1);
-    let base = repo.insert(product(&rows[0].0, &rows[0].1)).await.expect("insert");
+    let base = repo
+        .insert(product(&rows[0].0, &rows[0].1))
+        .await
+        .expect("insert");
     for round in 0..5 {
         let current = repo.get(&base.id).await.expect("get");
         let tasks: Vec<_> = (0..2)
@@ -90,11 +147,23 @@ pub async fn product_concurrent_writers(repo: Repo) {
         for t in tasks {
             match t.await.expect("join") {
                 Ok(_) => wins += 1,
-                Err(e) => assert!(matches!(e, Error::Conflict { reason: ConflictReason::StaleVersion, .. }), "{e:?}"),
+                Err(e) => assert!(
+                    matches!(
+                        e,
+                        Error::Conflict {
+                            reason: ConflictReason::StaleVersion,
+                            ..
+                        }
+                    ),
+                    "{e:?}"
+                ),
             }
         }
         assert_eq!(wins, 1, "exactly one concurrent writer wins");
-        assert_eq!(repo.get(&base.id).await.expect("get").version, current.version + 1);
+        assert_eq!(
+            repo.get(&base.id).await.expect("get").version,
+            current.version + 1
+        );
     }
 }
 
@@ -106,7 +175,10 @@ pub async fn product_paging(repo: Repo) {
         p.category = category(&ns);
         repo.insert(p).await.expect("insert");
     }
-    let filter = ProductFilter { category: Some(category(&ns)), ..Default::default() };
+    let filter = ProductFilter {
+        category: Some(category(&ns)),
+        ..Default::default()
+    };
     let mut seen = Vec::new();
     let mut page = PageRequest::first(10);
     let mut sizes = Vec::new();
@@ -122,8 +194,16 @@ pub async fn product_paging(repo: Repo) {
     assert_eq!(sizes, [10, 10, 5]);
     let expected: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
     assert_eq!(seen, expected, "ordered by id, no gaps, no duplicates");
-    let bad = PageRequest::first(10).after(Some(puratan_core::ports::Cursor::from_client("{\"$gt\":\"\"}")));
-    assert_eq!(repo.list(&filter, &bad).await.expect_err("bad cursor").kind(), ErrorKind::Invalid);
+    let bad = PageRequest::first(10).after(Some(puratan_core::ports::Cursor::from_client(
+        "{\"$gt\":\"\"}",
+    )));
+    assert_eq!(
+        repo.list(&filter, &bad)
+            .await
+            .expect_err("bad cursor")
+            .kind(),
+        ErrorKind::Invalid
+    );
 }
 
 pub async fn product_filters(repo: Repo) {
@@ -148,11 +228,29 @@ pub async fn product_filters(repo: Repo) {
                 .collect::<HashSet<_>>()
         }
     };
-    let in_ns = list(ProductFilter { category: Some(category(&ns)), ..Default::default() }).await;
-    assert_eq!(in_ns, HashSet::from([rows[1].0.clone()]), "inactive hidden by default");
-    let all = list(ProductFilter { category: Some(category(&ns)), include_inactive: true, ..Default::default() }).await;
+    let in_ns = list(ProductFilter {
+        category: Some(category(&ns)),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        in_ns,
+        HashSet::from([rows[1].0.clone()]),
+        "inactive hidden by default"
+    );
+    let all = list(ProductFilter {
+        category: Some(category(&ns)),
+        include_inactive: true,
+        ..Default::default()
+    })
+    .await;
     assert_eq!(all, HashSet::from([rows[1].0.clone(), rows[2].0.clone()]));
-    let tagged = list(ProductFilter { tag: Some(tag("sale")), category: Some(category(&ns)), ..Default::default() }).await;
+    let tagged = list(ProductFilter {
+        tag: Some(tag("sale")),
+        category: Some(category(&ns)),
+        ..Default::default()
+    })
+    .await;
     assert_eq!(tagged, HashSet::from([rows[1].0.clone()]));
 }
 
@@ -173,12 +271,29 @@ pub async fn product_stock_never_oversold(repo: Repo) {
         match t.await.expect("join") {
             Ok(Some(_)) => ok += 1,
             Ok(None) => panic!("stock-controlled product reported no stock control"),
-            Err(e) => assert!(matches!(e, Error::Conflict { reason: ConflictReason::State(_), .. }), "{e:?}"),
+            Err(e) => assert!(
+                matches!(
+                    e,
+                    Error::Conflict {
+                        reason: ConflictReason::State(_),
+                        ..
+                    }
+                ),
+                "{e:?}"
+            ),
         }
     }
     assert_eq!(ok, 10);
     assert_eq!(repo.get(&p.id).await.expect("get").stock, Some(0));
 
-    let unlimited = repo.insert(product(&rows[1].0, &rows[1].1)).await.expect("insert");
-    assert_eq!(repo.reserve_stock(&unlimited.id, 1_000).await.expect("made to order"), None);
+    let unlimited = repo
+        .insert(product(&rows[1].0, &rows[1].1))
+        .await
+        .expect("insert");
+    assert_eq!(
+        repo.reserve_stock(&unlimited.id, 1_000)
+            .await
+            .expect("made to order"),
+        None
+    );
 }

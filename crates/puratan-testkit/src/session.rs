@@ -26,11 +26,29 @@ pub async fn sessions_crud(store: S) {
     let user = UserId::new();
     let a = session(user);
     let b = session(user);
-    store.put_session(&a, Duration::from_secs(60)).await.expect("put");
-    store.put_session(&b, Duration::from_secs(60)).await.expect("put");
-    store.put_session(&session(UserId::new()), Duration::from_secs(60)).await.expect("other user");
-    assert_eq!(store.get_session(&a.id).await.expect("get"), Some(a.clone()));
-    let mut listed: Vec<String> = store.list_sessions(user).await.expect("list").into_iter().map(|s| s.id).collect();
+    store
+        .put_session(&a, Duration::from_secs(60))
+        .await
+        .expect("put");
+    store
+        .put_session(&b, Duration::from_secs(60))
+        .await
+        .expect("put");
+    store
+        .put_session(&session(UserId::new()), Duration::from_secs(60))
+        .await
+        .expect("other user");
+    assert_eq!(
+        store.get_session(&a.id).await.expect("get"),
+        Some(a.clone())
+    );
+    let mut listed: Vec<String> = store
+        .list_sessions(user)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
     listed.sort();
     let mut want = vec![a.id.clone(), b.id.clone()];
     want.sort();
@@ -43,7 +61,10 @@ pub async fn sessions_crud(store: S) {
 pub async fn session_ttl_expiry(store: S) {
     let user = UserId::new();
     let s = session(user);
-    store.put_session(&s, Duration::from_millis(300)).await.expect("put");
+    store
+        .put_session(&s, Duration::from_millis(300))
+        .await
+        .expect("put");
     assert!(store.get_session(&s.id).await.expect("get").is_some());
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(store.get_session(&s.id).await.expect("get"), None);
@@ -54,16 +75,25 @@ pub async fn denylist_with_ttl(store: S) {
     let jti = unique("jti");
     let other = unique("jti");
     assert!(!store.is_denied(&jti).await.expect("check"));
-    store.deny(&jti, Duration::from_millis(300)).await.expect("deny");
+    store
+        .deny(&jti, Duration::from_millis(300))
+        .await
+        .expect("deny");
     assert!(store.is_denied(&jti).await.expect("check"));
     assert!(!store.is_denied(&other).await.expect("check"));
     tokio::time::sleep(Duration::from_millis(700)).await;
-    assert!(!store.is_denied(&jti).await.expect("check"), "denial expires with the token");
+    assert!(
+        !store.is_denied(&jti).await.expect("check"),
+        "denial expires with the token"
+    );
 }
 
 pub async fn one_time_token_taken_once(store: S) {
     let token = unique("ott");
-    store.put_one_time(&token, "user-42", Duration::from_secs(60)).await.expect("put");
+    store
+        .put_one_time(&token, "user-42", Duration::from_secs(60))
+        .await
+        .expect("put");
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let store = store.clone();
@@ -80,7 +110,10 @@ pub async fn one_time_token_taken_once(store: S) {
     assert_eq!(got, vec!["user-42".to_owned()], "exactly one taker");
 
     let expiring = unique("ott");
-    store.put_one_time(&expiring, "v", Duration::from_millis(300)).await.expect("put");
+    store
+        .put_one_time(&expiring, "v", Duration::from_millis(300))
+        .await
+        .expect("put");
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(store.take_one_time(&expiring).await.expect("take"), None);
 }

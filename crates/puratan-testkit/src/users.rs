@@ -19,23 +19,41 @@ pub async fn user_crud(repo: Repo) {
     let u = repo.insert(user(&email())).await.expect("insert");
     assert_eq!(u.version, 1);
     assert_eq!(repo.get(u.id).await.expect("get"), u);
-    assert_eq!(repo.get_by_email(&u.email).await.expect("by email").id, u.id);
+    assert_eq!(
+        repo.get_by_email(&u.email).await.expect("by email").id,
+        u.id
+    );
     let mut changed = u.clone();
     changed.display_name = "Renamed".into();
     let updated = repo.update(changed).await.expect("update");
     assert_eq!(updated.version, 2);
     assert_eq!(repo.get(u.id).await.expect("get").display_name, "Renamed");
     let missing = Email::parse("nobody-here@example.com").expect("email");
-    assert_eq!(repo.get_by_email(&missing).await.expect_err("missing").kind(), ErrorKind::NotFound);
+    assert_eq!(
+        repo.get_by_email(&missing)
+            .await
+            .expect_err("missing")
+            .kind(),
+        ErrorKind::NotFound
+    );
 }
 
 pub async fn user_email_unique(repo: Repo) {
     let addr = email();
     repo.insert(user(&addr)).await.expect("insert");
     // Case-insensitive: the domain type lower-cases.
-    let err = repo.insert(user(&addr.to_uppercase())).await.expect_err("duplicate");
+    let err = repo
+        .insert(user(&addr.to_uppercase()))
+        .await
+        .expect_err("duplicate");
     assert!(
-        matches!(err, Error::Conflict { reason: ConflictReason::Duplicate { field: "email" }, .. }),
+        matches!(
+            err,
+            Error::Conflict {
+                reason: ConflictReason::Duplicate { field: "email" },
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -54,7 +72,13 @@ pub async fn user_concurrent_writers(repo: Repo) {
     for t in tasks {
         match t.await.expect("join") {
             Ok(_) => wins += 1,
-            Err(e) => assert!(matches!(e, Error::Conflict { reason: ConflictReason::StaleVersion, .. })),
+            Err(e) => assert!(matches!(
+                e,
+                Error::Conflict {
+                    reason: ConflictReason::StaleVersion,
+                    ..
+                }
+            )),
         }
     }
     assert_eq!(wins, 1);
@@ -78,7 +102,11 @@ pub async fn user_paging(repo: Repo) {
             None => break,
         }
     }
-    let mine: Vec<_> = seen.iter().filter(|id| created.contains(id)).copied().collect();
+    let mine: Vec<_> = seen
+        .iter()
+        .filter(|id| created.contains(id))
+        .copied()
+        .collect();
     assert_eq!(mine, created);
     let mut sorted = seen.clone();
     sorted.sort();

@@ -7,7 +7,9 @@ use puratan_core::ports::*;
 
 mod products {
     use super::*;
-    puratan_testkit::product_repo_suite!(Some(Arc::new(MemoryProductRepo::new()) as Arc<dyn ProductRepo>));
+    puratan_testkit::product_repo_suite!(Some(
+        Arc::new(MemoryProductRepo::new()) as Arc<dyn ProductRepo>
+    ));
 }
 mod users {
     use super::*;
@@ -15,7 +17,9 @@ mod users {
 }
 mod orders {
     use super::*;
-    puratan_testkit::order_repo_suite!(Some(Arc::new(MemoryOrderRepo::new()) as Arc<dyn OrderRepo>));
+    puratan_testkit::order_repo_suite!(
+        Some(Arc::new(MemoryOrderRepo::new()) as Arc<dyn OrderRepo>)
+    );
 }
 mod cache {
     use super::*;
@@ -23,11 +27,15 @@ mod cache {
 }
 mod session {
     use super::*;
-    puratan_testkit::session_suite!(Some(Arc::new(MemorySessionStore::new()) as Arc<dyn SessionStore>));
+    puratan_testkit::session_suite!(Some(
+        Arc::new(MemorySessionStore::new()) as Arc<dyn SessionStore>
+    ));
 }
 mod ratelimit {
     use super::*;
-    puratan_testkit::rate_limit_suite!(Some(Arc::new(MemoryRateLimiter::new()) as Arc<dyn RateLimitStore>));
+    puratan_testkit::rate_limit_suite!(Some(
+        Arc::new(MemoryRateLimiter::new()) as Arc<dyn RateLimitStore>
+    ));
 }
 mod events {
     use super::*;
@@ -35,9 +43,13 @@ mod events {
 }
 mod audit {
     use super::*;
-    puratan_testkit::audit_log_suite!(Some(Arc::new(MemoryAuditLog::default()) as Arc<dyn AuditLog>));
+    puratan_testkit::audit_log_suite!(Some(
+        Arc::new(MemoryAuditLog::default()) as Arc<dyn AuditLog>
+    ));
 }
 mod files {
     use super::*;
-    puratan_testkit::file_store_suite!(Some(Arc::new(MemoryFileStore::new()) as Arc<dyn FileStore>));
+    puratan_testkit::file_store_suite!(
+        Some(Arc::new(MemoryFileStore::new()) as Arc<dyn FileStore>)
+    );
 }

@@ -114,7 +114,13 @@ mod tests {
         for bad in ["", "Business", "a b", "-x", "a/b", "$ne", &"x".repeat(65)] {
             assert!(ProductId::parse(bad).is_err(), "{bad:?} accepted");
         }
-        assert_eq!(ProductId::parse("business-card_2").map(|p| p.0).ok().as_deref(), Some("business-card_2"));
+        assert_eq!(
+            ProductId::parse("business-card_2")
+                .map(|p| p.0)
+                .ok()
+                .as_deref(),
+            Some("business-card_2")
+        );
     }
 
     #[test]

@@ -14,7 +14,10 @@ impl Currency {
     pub fn parse(s: &str) -> Result<Self, Error> {
         match s.as_bytes() {
             [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => Ok(Self([*a, *b, *c])),
-            _ => Err(Error::invalid("currency", "expected a 3-letter ISO 4217 code such as EUR")),
+            _ => Err(Error::invalid(
+                "currency",
+                "expected a 3-letter ISO 4217 code such as EUR",
+            )),
         }
     }
 
@@ -77,7 +80,10 @@ mod tests {
 
     #[test]
     fn money_round_trips_as_decimal_string() {
-        let m = Money::new(Decimal::new(1230, 2), Currency::parse("EUR").unwrap_or_else(|e| panic!("{e}")));
+        let m = Money::new(
+            Decimal::new(1230, 2),
+            Currency::parse("EUR").unwrap_or_else(|e| panic!("{e}")),
+        );
         let json = serde_json::to_string(&m).unwrap_or_default();
         assert_eq!(json, r#"{"amount":"12.30","currency":"EUR"}"#);
     }

@@ -21,7 +21,10 @@ impl OrderStatus {
         if ok {
             Ok(Self(s.to_owned()))
         } else {
-            Err(Error::invalid("status", "use 1-32 characters from a-z and '_'"))
+            Err(Error::invalid(
+                "status",
+                "use 1-32 characters from a-z and '_'",
+            ))
         }
     }
     pub fn as_str(&self) -> &str {

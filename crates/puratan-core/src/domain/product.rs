@@ -4,8 +4,8 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::text;
 use super::ProductId;
+use super::text;
 use crate::Error;
 
 /// Stock keeping unit: `BC-STD-001`. Upper-case ASCII letters, digits, `-`
@@ -23,7 +23,10 @@ impl Sku {
         if ok {
             Ok(Self(s.to_owned()))
         } else {
-            Err(Error::invalid("sku", "use 1-32 characters from A-Z, 0-9, '-' and '_'"))
+            Err(Error::invalid(
+                "sku",
+                "use 1-32 characters from A-Z, 0-9, '-' and '_'",
+            ))
         }
     }
     pub fn as_str(&self) -> &str {
@@ -153,10 +156,17 @@ impl Product {
     /// anything that came from outside before storing it.
     pub fn sanitize(mut self) -> Result<Self, Error> {
         self.name = text::clean("name", &self.name, Self::MAX_NAME, false)?;
-        self.description =
-            text::clean_optional("description", &self.description, Self::MAX_DESCRIPTION, true)?;
+        self.description = text::clean_optional(
+            "description",
+            &self.description,
+            Self::MAX_DESCRIPTION,
+            true,
+        )?;
         if self.tags.len() > Self::MAX_TAGS {
-            return Err(Error::invalid("tags", format!("at most {} tags", Self::MAX_TAGS)));
+            return Err(Error::invalid(
+                "tags",
+                format!("at most {} tags", Self::MAX_TAGS),
+            ));
         }
         if self.specifications.len() > Self::MAX_SPECS {
             return Err(Error::invalid(

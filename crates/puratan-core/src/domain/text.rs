@@ -18,13 +18,21 @@ pub fn clean(field: &str, raw: &str, max_chars: usize, multiline: bool) -> Resul
         return Err(Error::invalid(field, "must not be empty"));
     }
     if n > max_chars {
-        return Err(Error::invalid(field, format!("must be at most {max_chars} characters")));
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {max_chars} characters"),
+        ));
     }
     Ok(cleaned)
 }
 
 /// Like [`clean`] but the empty string is allowed.
-pub fn clean_optional(field: &str, raw: &str, max_chars: usize, multiline: bool) -> Result<String, Error> {
+pub fn clean_optional(
+    field: &str,
+    raw: &str,
+    max_chars: usize,
+    multiline: bool,
+) -> Result<String, Error> {
     if raw.trim().is_empty() {
         return Ok(String::new());
     }
@@ -48,7 +56,8 @@ mod tests {
     #[test]
     fn normalises_to_nfc_and_strips_controls() {
         // "e" + combining acute → "é" (one code point).
-        let s = clean("name", "Caf\u{0065}\u{0301}\u{0000}\u{001b}[31m", 50, false).unwrap_or_default();
+        let s =
+            clean("name", "Caf\u{0065}\u{0301}\u{0000}\u{001b}[31m", 50, false).unwrap_or_default();
         assert_eq!(s, "Café[31m");
     }
 

@@ -21,7 +21,12 @@ impl Email {
             return Err(bad());
         }
         let (local, domain) = s.split_once('@').ok_or_else(bad)?;
-        if local.is_empty() || domain.contains('@') || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+        if local.is_empty()
+            || domain.contains('@')
+            || !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+        {
             return Err(bad());
         }
         Ok(Self(s))
@@ -85,8 +90,16 @@ mod tests {
 
     #[test]
     fn email_is_case_insensitive_and_validated() {
-        assert_eq!(Email::parse(" Ann@Example.COM ").ok().map(String::from).as_deref(), Some("ann@example.com"));
-        for bad in ["", "ann", "ann@", "@x.de", "a b@x.de", "a@b@c.de", "a@nodot", "a@x.de."] {
+        assert_eq!(
+            Email::parse(" Ann@Example.COM ")
+                .ok()
+                .map(String::from)
+                .as_deref(),
+            Some("ann@example.com")
+        );
+        for bad in [
+            "", "ann", "ann@", "@x.de", "a b@x.de", "a@b@c.de", "a@nodot", "a@x.de.",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

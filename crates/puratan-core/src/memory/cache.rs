@@ -52,7 +52,11 @@ impl Cache for MemoryCache {
                 None => None,
             }
         };
-        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
         counter.fetch_add(1, Ordering::Relaxed);
         Ok(found)
     }

@@ -46,14 +46,22 @@ impl MemoryEventBus {
 
     /// Messages waiting in `queue` (not counting un-acked ones).
     pub fn queue_len(&self, queue: &str) -> usize {
-        self.state.lock().queues.get(queue).map_or(0, |q| q.ready.len())
+        self.state
+            .lock()
+            .queues
+            .get(queue)
+            .map_or(0, |q| q.ready.len())
     }
 
     fn settle(&self, queue: &str, tag: u64, outcome: Outcome) {
         let mut state = self.state.lock();
         let State { queues, dead } = &mut *state;
-        let Some(q) = queues.get_mut(queue) else { return };
-        let Some(msg) = q.unacked.remove(&tag) else { return };
+        let Some(q) = queues.get_mut(queue) else {
+            return;
+        };
+        let Some(msg) = q.unacked.remove(&tag) else {
+            return;
+        };
         match outcome {
             Outcome::Ack => {}
             Outcome::Requeue => {
@@ -77,7 +85,10 @@ impl EventBus for MemoryEventBus {
     async fn publish(&self, exchange: Exchange, routing_key: &str, message: Message) -> Result<()> {
         let mut state = self.state.lock();
         for q in state.queues.values_mut() {
-            if q.bindings.iter().any(|(ex, key)| *ex == exchange && exchange.routes(key, routing_key)) {
+            if q.bindings
+                .iter()
+                .any(|(ex, key)| *ex == exchange && exchange.routes(key, routing_key))
+            {
                 q.ready.push_back((message.clone(), false));
                 q.notify.notify_one();
             }
@@ -87,15 +98,18 @@ impl EventBus for MemoryEventBus {
 
     async fn subscribe(&self, sub: Subscription) -> Result<Box<dyn Subscriber>> {
         let mut state = self.state.lock();
-        let q = state.queues.entry(sub.queue.clone()).or_insert_with(|| Queue {
-            bindings: Vec::new(),
-            ready: VecDeque::new(),
-            unacked: HashMap::new(),
-            next_tag: 0,
-            transient: sub.transient,
-            consumers: 0,
-            notify: Arc::new(Notify::new()),
-        });
+        let q = state
+            .queues
+            .entry(sub.queue.clone())
+            .or_insert_with(|| Queue {
+                bindings: Vec::new(),
+                ready: VecDeque::new(),
+                unacked: HashMap::new(),
+                next_tag: 0,
+                transient: sub.transient,
+                consumers: 0,
+                notify: Arc::new(Notify::new()),
+            });
         let binding = (sub.exchange, sub.binding_key.clone());
         if !q.bindings.contains(&binding) {
             q.bindings.push(binding);
@@ -193,7 +207,11 @@ impl Acker for MemoryAcker {
     }
 
     async fn nack(&self, requeue: bool) -> Result<()> {
-        self.finish(if requeue { Outcome::Requeue } else { Outcome::DeadLetter });
+        self.finish(if requeue {
+            Outcome::Requeue
+        } else {
+            Outcome::DeadLetter
+        });
         Ok(())
     }
 }

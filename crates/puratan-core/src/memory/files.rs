@@ -28,7 +28,11 @@ impl FileStore for MemoryFileStore {
 
     async fn get(&self, key: &str) -> Result<Bytes> {
         validate_key(key)?;
-        self.blobs.lock().get(key).cloned().ok_or(Error::NotFound { entity: "file" })
+        self.blobs
+            .lock()
+            .get(key)
+            .cloned()
+            .ok_or(Error::NotFound { entity: "file" })
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
@@ -39,6 +43,10 @@ impl FileStore for MemoryFileStore {
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>> {
         let blobs = self.blobs.lock();
-        Ok(blobs.range(prefix.to_owned()..).take_while(|(k, _)| k.starts_with(prefix)).map(|(k, _)| k.clone()).collect())
+        Ok(blobs
+            .range(prefix.to_owned()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k.clone())
+            .collect())
     }
 }

@@ -4,9 +4,7 @@ use async_trait::async_trait;
 use parking_lot::Mutex;
 
 use crate::domain::{Email, Order, OrderId, OrderStatus, Product, ProductId, Sku, User, UserId};
-use crate::ports::{
-    OrderRepo, Page, PageRequest, ProductFilter, ProductRepo, UserRepo, queue_key,
-};
+use crate::ports::{OrderRepo, Page, PageRequest, ProductFilter, ProductRepo, UserRepo, queue_key};
 use crate::{ConflictReason, Error, Result};
 
 macro_rules! check_version {
@@ -45,7 +43,11 @@ impl ProductRepo for MemoryProductRepo {
     }
 
     async fn get(&self, id: &ProductId) -> Result<Product> {
-        self.rows.lock().get(id).cloned().ok_or(Error::NotFound { entity: "product" })
+        self.rows
+            .lock()
+            .get(id)
+            .cloned()
+            .ok_or(Error::NotFound { entity: "product" })
     }
 
     async fn get_by_sku(&self, sku: &Sku) -> Result<Product> {
@@ -58,9 +60,14 @@ impl ProductRepo for MemoryProductRepo {
 
     async fn update(&self, mut product: Product) -> Result<Product> {
         let mut rows = self.rows.lock();
-        let stored = rows.get(&product.id).ok_or(Error::NotFound { entity: "product" })?;
+        let stored = rows
+            .get(&product.id)
+            .ok_or(Error::NotFound { entity: "product" })?;
         check_version!("product", stored, product);
-        if rows.values().any(|p| p.sku == product.sku && p.id != product.id) {
+        if rows
+            .values()
+            .any(|p| p.sku == product.sku && p.id != product.id)
+        {
             return Err(Error::duplicate("product", "sku"));
         }
         rows.insert(product.id.clone(), product.clone());
@@ -85,12 +92,16 @@ impl ProductRepo for MemoryProductRepo {
             .take(page.size() + 1)
             .cloned()
             .collect();
-        Ok(Page::from_overfetch(items, page.size(), |p| p.id.to_string()))
+        Ok(Page::from_overfetch(items, page.size(), |p| {
+            p.id.to_string()
+        }))
     }
 
     async fn reserve_stock(&self, id: &ProductId, quantity: u64) -> Result<Option<u64>> {
         let mut rows = self.rows.lock();
-        let p = rows.get_mut(id).ok_or(Error::NotFound { entity: "product" })?;
+        let p = rows
+            .get_mut(id)
+            .ok_or(Error::NotFound { entity: "product" })?;
         match p.stock {
             None => Ok(None),
             Some(left) if left >= quantity => {
@@ -133,7 +144,11 @@ impl UserRepo for MemoryUserRepo {
     }
 
     async fn get(&self, id: UserId) -> Result<User> {
-        self.rows.lock().get(&id).cloned().ok_or(Error::NotFound { entity: "user" })
+        self.rows
+            .lock()
+            .get(&id)
+            .cloned()
+            .ok_or(Error::NotFound { entity: "user" })
     }
 
     async fn get_by_email(&self, email: &Email) -> Result<User> {
@@ -146,9 +161,14 @@ impl UserRepo for MemoryUserRepo {
 
     async fn update(&self, mut user: User) -> Result<User> {
         let mut rows = self.rows.lock();
-        let stored = rows.get(&user.id).ok_or(Error::NotFound { entity: "user" })?;
+        let stored = rows
+            .get(&user.id)
+            .ok_or(Error::NotFound { entity: "user" })?;
         check_version!("user", stored, user);
-        if rows.values().any(|u| u.email == user.email && u.id != user.id) {
+        if rows
+            .values()
+            .any(|u| u.email == user.email && u.id != user.id)
+        {
             return Err(Error::duplicate("user", "email"));
         }
         rows.insert(user.id, user.clone());
@@ -192,12 +212,18 @@ impl OrderRepo for MemoryOrderRepo {
     }
 
     async fn get(&self, id: OrderId) -> Result<Order> {
-        self.rows.lock().get(&id).cloned().ok_or(Error::NotFound { entity: "order" })
+        self.rows
+            .lock()
+            .get(&id)
+            .cloned()
+            .ok_or(Error::NotFound { entity: "order" })
     }
 
     async fn update(&self, mut order: Order) -> Result<Order> {
         let mut rows = self.rows.lock();
-        let stored = rows.get(&order.id).ok_or(Error::NotFound { entity: "order" })?;
+        let stored = rows
+            .get(&order.id)
+            .ok_or(Error::NotFound { entity: "order" })?;
         check_version!("order", stored, order);
         rows.insert(order.id, order.clone());
         Ok(order)
@@ -215,8 +241,13 @@ impl OrderRepo for MemoryOrderRepo {
         Ok(Page::from_overfetch(items, page.size(), |o| o.id))
     }
 
-    async fn list_by_status(&self, status: &OrderStatus, page: &PageRequest) -> Result<Page<Order>> {
-        let after: Option<(u8, i64, String)> = page.after.as_ref().map(|c| c.decode()).transpose()?;
+    async fn list_by_status(
+        &self,
+        status: &OrderStatus,
+        page: &PageRequest,
+    ) -> Result<Page<Order>> {
+        let after: Option<(u8, i64, String)> =
+            page.after.as_ref().map(|c| c.decode()).transpose()?;
         let rows = self.rows.lock();
         // Production order: priority desc, due asc, id asc.
         let sort = |k: &(u8, i64, String)| (std::cmp::Reverse(k.0), k.1, k.2.clone());

@@ -41,7 +41,12 @@ impl SessionStore for MemorySessionStore {
 
     async fn get_session(&self, id: &str) -> Result<Option<Session>> {
         let now = Instant::now();
-        Ok(self.sessions.lock().get(id).filter(|e| e.live(now)).map(|e| e.value.clone()))
+        Ok(self
+            .sessions
+            .lock()
+            .get(id)
+            .filter(|e| e.live(now))
+            .map(|e| e.value.clone()))
     }
 
     async fn delete_session(&self, id: &str) -> Result<()> {
@@ -83,6 +88,11 @@ impl SessionStore for MemorySessionStore {
 
     async fn take_one_time(&self, token: &str) -> Result<Option<String>> {
         let now = Instant::now();
-        Ok(self.one_time.lock().remove(token).filter(|e| e.live(now)).map(|e| e.value))
+        Ok(self
+            .one_time
+            .lock()
+            .remove(token)
+            .filter(|e| e.live(now))
+            .map(|e| e.value))
     }
 }

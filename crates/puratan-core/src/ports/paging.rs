@@ -111,7 +111,11 @@ mod tests {
         let back: (u8, i64, String) = c.decode().unwrap_or_default();
         assert_eq!(back, (50, 17, "abc".to_owned()));
         assert!(Cursor::from_client("!!!").decode::<String>().is_err());
-        assert!(Cursor::from_client("a".repeat(10_000)).decode::<String>().is_err());
+        assert!(
+            Cursor::from_client("a".repeat(10_000))
+                .decode::<String>()
+                .is_err()
+        );
     }
 
     #[test]

@@ -64,7 +64,8 @@ pub trait OrderRepo: Send + Sync + 'static {
     async fn list_by_customer(&self, customer: UserId, page: &PageRequest) -> Result<Page<Order>>;
     /// Orders in `status` in production order: priority descending, then
     /// due date ascending, then id (submission order) ascending.
-    async fn list_by_status(&self, status: &OrderStatus, page: &PageRequest) -> Result<Page<Order>>;
+    async fn list_by_status(&self, status: &OrderStatus, page: &PageRequest)
+    -> Result<Page<Order>>;
 }
 
 /// Sort key of the production queue; shared so every backend pages alike.

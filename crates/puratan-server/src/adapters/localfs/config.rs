@@ -11,6 +11,8 @@ pub struct LocalFsConfig {
 
 impl Default for LocalFsConfig {
     fn default() -> Self {
-        Self { root: PathBuf::from("data/files") }
+        Self {
+            root: PathBuf::from("data/files"),
+        }
     }
 }

@@ -25,9 +25,12 @@ pub struct LocalFileStore {
 
 impl LocalFileStore {
     pub fn open(config: &LocalFsConfig) -> Result<Self> {
-        std::fs::create_dir_all(&config.root).map_err(|e| Error::unavailable("file store", e, false))?;
+        std::fs::create_dir_all(&config.root)
+            .map_err(|e| Error::unavailable("file store", e, false))?;
         let store = LocalFileSystem::new_with_prefix(&config.root).map_err(map)?;
-        Ok(Self { store: Arc::new(store) })
+        Ok(Self {
+            store: Arc::new(store),
+        })
     }
 }
 
@@ -39,7 +42,10 @@ fn path(key: &str) -> Result<Path> {
 #[async_trait]
 impl FileStore for LocalFileStore {
     async fn put(&self, key: &str, data: Bytes) -> Result<()> {
-        self.store.put(&path(key)?, PutPayload::from_bytes(data)).await.map_err(map)?;
+        self.store
+            .put(&path(key)?, PutPayload::from_bytes(data))
+            .await
+            .map_err(map)?;
         Ok(())
     }
 
@@ -59,7 +65,11 @@ impl FileStore for LocalFileStore {
         // object_store lists by whole path segments; our prefix is a string
         // prefix, so list the enclosing directory and filter.
         let dir = prefix.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-        let dir = if dir.is_empty() { None } else { Some(Path::parse(dir).map_err(|_| Error::invalid("prefix", "not a valid prefix"))?) };
+        let dir = if dir.is_empty() {
+            None
+        } else {
+            Some(Path::parse(dir).map_err(|_| Error::invalid("prefix", "not a valid prefix"))?)
+        };
         let mut keys: Vec<String> = self
             .store
             .list(dir.as_ref())

@@ -15,8 +15,11 @@ impl AuditLog for SqliteAudit {
     async fn append(&self, event: AuditEvent) -> Result<()> {
         self.0
             .write(move |c| {
-                c.execute("INSERT INTO audit (actor, doc) VALUES (?1, ?2)", params![event.actor, encode(&event)?])
-                    .map_err(|e| map(E, e))?;
+                c.execute(
+                    "INSERT INTO audit (actor, doc) VALUES (?1, ?2)",
+                    params![event.actor, encode(&event)?],
+                )
+                .map_err(|e| map(E, e))?;
                 Ok(())
             })
             .await

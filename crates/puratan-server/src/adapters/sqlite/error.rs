@@ -16,10 +16,13 @@ pub(super) fn map(entity: &'static str, e: rusqlite::Error) -> Error {
                     reason: ConflictReason::Duplicate { field },
                 }
             }
-            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => Error::unavailable(BACKEND, e, true),
-            ErrorCode::CannotOpen | ErrorCode::DiskFull | ErrorCode::ReadOnly | ErrorCode::SystemIoFailure => {
-                Error::unavailable(BACKEND, e, false)
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                Error::unavailable(BACKEND, e, true)
             }
+            ErrorCode::CannotOpen
+            | ErrorCode::DiskFull
+            | ErrorCode::ReadOnly
+            | ErrorCode::SystemIoFailure => Error::unavailable(BACKEND, e, false),
             _ => Error::backend(BACKEND, e),
         },
         rusqlite::Error::QueryReturnedNoRows => Error::NotFound { entity },

@@ -52,7 +52,8 @@ impl SqliteStore {
             std::fs::create_dir_all(dir).map_err(|e| Error::unavailable(BACKEND, e, false))?;
         }
         let open = |flags| -> Result<Connection> {
-            let conn = Connection::open_with_flags(&config.path, flags).map_err(|e| map("database", e))?;
+            let conn =
+                Connection::open_with_flags(&config.path, flags).map_err(|e| map("database", e))?;
             conn.busy_timeout(Duration::from_millis(config.busy_timeout_ms))
                 .map_err(|e| map("database", e))?;
             conn.execute_batch(
@@ -90,7 +91,11 @@ impl SqliteStore {
 
     /// A trivial query through a reader, for `/readyz`.
     pub async fn ping(&self) -> Result<()> {
-        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(|e| map("database", e))).await
+        self.read(|c| {
+            c.query_row("SELECT 1", [], |_| Ok(()))
+                .map_err(|e| map("database", e))
+        })
+        .await
     }
 
     /// Runs `f` on the writer connection, off the async executor.

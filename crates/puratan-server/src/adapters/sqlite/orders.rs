@@ -57,9 +57,13 @@ impl OrderRepo for SqliteOrders {
     async fn get(&self, id: OrderId) -> Result<Order> {
         self.0
             .read(move |c| {
-                query(c, "SELECT doc, version FROM orders WHERE id = ?1", &[&id.to_string()])?
-                    .pop()
-                    .ok_or(Error::NotFound { entity: E })
+                query(
+                    c,
+                    "SELECT doc, version FROM orders WHERE id = ?1",
+                    &[&id.to_string()],
+                )?
+                .pop()
+                .ok_or(Error::NotFound { entity: E })
             })
             .await
     }
@@ -112,8 +116,13 @@ impl OrderRepo for SqliteOrders {
             .await
     }
 
-    async fn list_by_status(&self, status: &OrderStatus, page: &PageRequest) -> Result<Page<Order>> {
-        let after: Option<(u8, i64, String)> = page.after.as_ref().map(|c| c.decode()).transpose()?;
+    async fn list_by_status(
+        &self,
+        status: &OrderStatus,
+        page: &PageRequest,
+    ) -> Result<Page<Order>> {
+        let after: Option<(u8, i64, String)> =
+            page.after.as_ref().map(|c| c.decode()).transpose()?;
         let status = status.to_string();
         let size = page.size();
         self.0

@@ -32,13 +32,17 @@ fn i64_of(n: u64) -> Result<i64> {
 }
 
 fn write_tags(tx: &Transaction<'_>, p: &Product) -> Result<()> {
-    tx.execute("DELETE FROM product_tags WHERE product_id = ?1", [p.id.as_str()])
-        .map_err(|e| map(E, e))?;
+    tx.execute(
+        "DELETE FROM product_tags WHERE product_id = ?1",
+        [p.id.as_str()],
+    )
+    .map_err(|e| map(E, e))?;
     let mut stmt = tx
         .prepare_cached("INSERT OR IGNORE INTO product_tags (tag, product_id) VALUES (?1, ?2)")
         .map_err(|e| map(E, e))?;
     for t in &p.tags {
-        stmt.execute([t.as_str(), p.id.as_str()]).map_err(|e| map(E, e))?;
+        stmt.execute([t.as_str(), p.id.as_str()])
+            .map_err(|e| map(E, e))?;
     }
     Ok(())
 }
@@ -74,14 +78,26 @@ impl ProductRepo for SqliteProducts {
     async fn get(&self, id: &ProductId) -> Result<Product> {
         let id = id.to_string();
         self.0
-            .read(move |c| fetch(c, "SELECT doc, version, stock FROM products WHERE id = ?1", &id))
+            .read(move |c| {
+                fetch(
+                    c,
+                    "SELECT doc, version, stock FROM products WHERE id = ?1",
+                    &id,
+                )
+            })
             .await
     }
 
     async fn get_by_sku(&self, sku: &Sku) -> Result<Product> {
         let sku = sku.to_string();
         self.0
-            .read(move |c| fetch(c, "SELECT doc, version, stock FROM products WHERE sku = ?1", &sku))
+            .read(move |c| {
+                fetch(
+                    c,
+                    "SELECT doc, version, stock FROM products WHERE sku = ?1",
+                    &sku,
+                )
+            })
             .await
     }
 
@@ -109,7 +125,11 @@ impl ProductRepo for SqliteProducts {
                     .map_err(|e| map(E, e))?;
                 if changed == 0 {
                     let exists: Option<i64> = tx
-                        .query_row("SELECT 1 FROM products WHERE id = ?1", [product.id.as_str()], |r| r.get(0))
+                        .query_row(
+                            "SELECT 1 FROM products WHERE id = ?1",
+                            [product.id.as_str()],
+                            |r| r.get(0),
+                        )
                         .optional()
                         .map_err(|e| map(E, e))?;
                     return Err(match exists {
@@ -128,7 +148,10 @@ impl ProductRepo for SqliteProducts {
         let id = id.to_string();
         self.0
             .write(move |c| {
-                match c.execute("DELETE FROM products WHERE id = ?1", [&id]).map_err(|e| map(E, e))? {
+                match c
+                    .execute("DELETE FROM products WHERE id = ?1", [&id])
+                    .map_err(|e| map(E, e))?
+                {
                     0 => Err(Error::NotFound { entity: E }),
                     _ => Ok(()),
                 }
@@ -177,7 +200,9 @@ impl ProductRepo for SqliteProducts {
             .write(move |c| {
                 let tx = c.transaction().map_err(|e| map(E, e))?;
                 let stock: Option<Option<i64>> = tx
-                    .query_row("SELECT stock FROM products WHERE id = ?1", [&id], |r| r.get(0))
+                    .query_row("SELECT stock FROM products WHERE id = ?1", [&id], |r| {
+                        r.get(0)
+                    })
                     .optional()
                     .map_err(|e| map(E, e))?;
                 let left = match stock {

@@ -37,9 +37,11 @@ impl UserRepo for SqliteUsers {
         self.0
             .read(move |c| {
                 let r = c
-                    .query_row("SELECT doc, version FROM users WHERE id = ?1", [id.to_string()], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })
+                    .query_row(
+                        "SELECT doc, version FROM users WHERE id = ?1",
+                        [id.to_string()],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
                     .optional()
                     .map_err(|e| map(E, e))?;
                 let (doc, v) = r.ok_or(Error::NotFound { entity: E })?;
@@ -53,9 +55,11 @@ impl UserRepo for SqliteUsers {
         self.0
             .read(move |c| {
                 let r = c
-                    .query_row("SELECT doc, version FROM users WHERE email = ?1", [email], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })
+                    .query_row(
+                        "SELECT doc, version FROM users WHERE email = ?1",
+                        [email],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
                     .optional()
                     .map_err(|e| map(E, e))?;
                 let (doc, v) = r.ok_or(Error::NotFound { entity: E })?;

@@ -1,0 +1,99 @@
+//! Server-side events: catalog invalidation through the fanout exchange.
+//!
+//! Every replica binds its own transient queue to `puratan.fanout`; a
+//! catalog change is one `catalog.changed` message that each replica turns
+//! into cache deletions plus a bump of its listing generation.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use puratan_core::ports::{Exchange, Message, Subscription};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::http::routes::products::product_key;
+use crate::state::App;
+
+pub const CATALOG_CHANGED: &str = "catalog.changed";
+
+/// Queues whose depth `/metrics` reports.
+pub const WATCHED_QUEUES: &[&str] = &["puratan.dead-letters"];
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CatalogChanged {
+    pub product_ids: Vec<String>,
+    pub catalog_version: Option<String>,
+}
+
+pub async fn publish_catalog_changed(
+    app: &App,
+    change: &CatalogChanged,
+) -> puratan_core::Result<()> {
+    app.events
+        .publish(
+            Exchange::Fanout,
+            CATALOG_CHANGED,
+            Message::json(CATALOG_CHANGED, change),
+        )
+        .await?;
+    app.metrics
+        .events_published
+        .with_label_values(&[Exchange::Fanout.name()])
+        .inc();
+    Ok(())
+}
+
+/// Applies a change to this replica's cache.
+pub async fn invalidate(app: &App, change: &CatalogChanged) {
+    for id in &change.product_ids {
+        if let Err(e) = app.cache.delete(&product_key(id)).await {
+            tracing::warn!(error = %e, product = %id, "could not evict product from cache");
+        }
+    }
+    app.catalog_generation.fetch_add(1, Ordering::AcqRel);
+}
+
+/// Subscribes this replica to invalidations. Resolves once subscribed, so
+/// no change published after start-up is missed; the consumer then runs
+/// until `shutdown` flips.
+pub async fn start_invalidation_consumer(
+    app: App,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let queue = format!("puratan.cache-invalidation.{}", app.replica_id);
+    let mut sub = app
+        .events
+        .subscribe(Subscription {
+            queue,
+            exchange: Exchange::Fanout,
+            binding_key: String::new(),
+            transient: true,
+        })
+        .await?;
+    Ok(tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                next = sub.next() => match next {
+                    Ok(Some(delivery)) => {
+                        if delivery.message.kind == CATALOG_CHANGED {
+                            match serde_json::from_slice::<CatalogChanged>(&delivery.message.payload) {
+                                Ok(change) => invalidate(&app, &change).await,
+                                Err(e) => tracing::warn!(error = %e, "malformed catalog.changed message; dropping"),
+                            }
+                        }
+                        app.metrics.events_consumed.with_label_values(&["cache-invalidation"]).inc();
+                        if let Err(e) = delivery.ack().await {
+                            tracing::warn!(error = %e, "ack failed");
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "invalidation consumer error; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        }
+    }))
+}

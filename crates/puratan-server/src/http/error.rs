@@ -1,0 +1,180 @@
+//! The one error type of the HTTP API.
+//!
+//! Every error response has the same JSON shape:
+//! `{"code": "...", "message": "...", "details": ..., "request_id": "..."}`.
+//! `code` is stable and documented (docs/error-codes.md is generated from
+//! [`ErrorCode::ALL`] and a test fails if it drifts); `message` is for
+//! humans; internal details are logged, never sent.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::request_id;
+
+macro_rules! error_codes {
+    ($($variant:ident = $code:literal, $status:ident, $doc:literal;)*) => {
+        /// Stable, machine-readable error codes.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode { $($variant,)* }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* }
+            }
+            pub fn status(self) -> StatusCode {
+                match self { $(ErrorCode::$variant => StatusCode::$status,)* }
+            }
+            pub fn description(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $doc,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    MalformedJson = "malformed_json", BAD_REQUEST, "The body is not syntactically valid JSON.";
+    ValidationFailed = "validation_failed", UNPROCESSABLE_ENTITY, "The body is JSON but does not match the schema (unknown, missing or mistyped fields, out-of-range values); `details` lists each field and why.";
+    InvalidParameter = "invalid_parameter", BAD_REQUEST, "A path or query parameter is invalid; `details.field` names it.";
+    UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "The body must be sent with `Content-Type: application/json`.";
+    PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "The body exceeds the limit for this route class (see docs/rate-limits.md).";
+    NotFound = "not_found", NOT_FOUND, "No such resource (or no such route).";
+    MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "The route exists but not with this HTTP method.";
+    Conflict = "conflict", CONFLICT, "The request conflicts with the current state (duplicate unique field, not enough stock).";
+    StaleVersion = "stale_version", CONFLICT, "The resource changed since you read it; re-read and retry.";
+    InvalidCatalog = "invalid_catalog", UNPROCESSABLE_ENTITY, "A catalog file failed validation; `details.path` is the JSON path of the first bad field.";
+    RateLimited = "rate_limited", TOO_MANY_REQUESTS, "Too many requests for this client and route class; see the `Retry-After` and `RateLimit` headers.";
+    Timeout = "timeout", SERVICE_UNAVAILABLE, "The request took longer than the server's time limit.";
+    Unavailable = "unavailable", SERVICE_UNAVAILABLE, "A backend the request needs is unavailable; retry later.";
+    Internal = "internal", INTERNAL_SERVER_ERROR, "An unexpected error. It is logged with the request id; the response carries no details.";
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub details: Option<Value>,
+    /// Seconds, for 429 and 503 responses.
+    pub retry_after: Option<u64>,
+}
+
+/// The error body, as documented in the OpenAPI spec.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `validation_failed`.
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<Value>,
+    pub request_id: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            details: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    pub fn invalid_param(field: &str, reason: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidParameter, reason)
+            .with_details(serde_json::json!({ "field": field }))
+    }
+
+    /// An unexpected failure: log everything, tell the client nothing.
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %err, request_id = %request_id::current(), "internal error");
+        Self::new(ErrorCode::Internal, "internal error")
+    }
+}
+
+impl From<puratan_core::Error> for ApiError {
+    fn from(e: puratan_core::Error) -> Self {
+        use puratan_core::{ConflictReason, Error};
+        match e {
+            Error::NotFound { entity } => Self::not_found(entity),
+            Error::Conflict {
+                reason: ConflictReason::StaleVersion,
+                entity,
+            } => Self::new(
+                ErrorCode::StaleVersion,
+                format!("{entity} was modified concurrently"),
+            ),
+            Error::Conflict { entity, reason } => {
+                Self::new(ErrorCode::Conflict, format!("{entity}: {reason}"))
+            }
+            Error::Invalid { field, reason } => {
+                Self::new(ErrorCode::ValidationFailed, format!("{field}: {reason}"))
+                    .with_details(serde_json::json!([{ "field": field, "message": reason }]))
+            }
+            Error::Unavailable { backend, .. } => {
+                tracing::warn!(backend, request_id = %request_id::current(), "backend unavailable");
+                let mut err = Self::new(
+                    ErrorCode::Unavailable,
+                    "a backend is temporarily unavailable",
+                );
+                err.retry_after = Some(1);
+                err
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.code.status();
+        let body = ErrorBody {
+            code: self.code.as_str(),
+            message: self.message,
+            details: self.details,
+            request_id: request_id::current(),
+        };
+        let mut resp = (status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        resp
+    }
+}
+
+/// The error-code reference in Markdown (docs/error-codes.md).
+pub fn error_code_reference() -> String {
+    let mut out = String::from(
+        "# Error codes\n\n<!-- Generated by `puratan docs error-codes` from crates/puratan-server/src/http/error.rs. Do not edit. -->\n\n\
+         Every error response is JSON: `{\"code\", \"message\", \"details\", \"request_id\"}`. Match on `code`; it is stable.\n\
+         Quote `request_id` when reporting a problem: the server log has the details.\n\n\
+         | code | HTTP status | meaning |\n|---|---|---|\n",
+    );
+    for c in ErrorCode::ALL {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            c.as_str(),
+            c.status().as_u16(),
+            c.description()
+        ));
+    }
+    out.push_str("\nPricing errors (`POST /api/v1/quotes`, `puratan quote`) use the pricing engine's own codes, listed in crates/puratan-pricing's documentation, with HTTP status 422.\n");
+    out
+}

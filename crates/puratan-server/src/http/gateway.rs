@@ -1,0 +1,245 @@
+//! The gateway layers every request passes through: observation (metrics
+//! + access log), rate limiting by route class, and a time limit.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use ipnet::IpNet;
+use puratan_core::ErrorKind;
+use puratan_core::ports::{Quota, RateLimitDecision};
+
+use super::error::{ApiError, ErrorCode};
+use super::request_id;
+use crate::state::App;
+
+/// Metrics and the access log, in one layer to keep per-request overhead low.
+pub async fn observe(State(app): State<App>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let resp = next.run(req).await;
+    let elapsed = start.elapsed();
+    let status = resp.status();
+    let m = &app.metrics;
+    let labels = [method.as_str(), route.as_str(), status.as_str()];
+    m.http_requests.with_label_values(&labels).inc();
+    m.http_duration
+        .with_label_values(&labels)
+        .observe(elapsed.as_secs_f64());
+    if status.is_server_error() {
+        m.http_errors.with_label_values(&[route.as_str()]).inc();
+    }
+    if app.config.log.access_log {
+        tracing::info!(
+            target: "access",
+            method = %method,
+            route = %route,
+            status = status.as_u16(),
+            duration_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+            request_id = %request_id::current(),
+        );
+    }
+    resp
+}
+
+/// Whole-request time limit with the JSON error model.
+pub async fn time_limit(State(app): State<App>, req: Request, next: Next) -> Response {
+    let limit = Duration::from_millis(app.config.server.request_timeout_ms);
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => ApiError::new(ErrorCode::Timeout, "the request took too long").into_response(),
+    }
+}
+
+/// Route classes with their own budgets (docs/rate-limits.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    Public,
+    Authenticated,
+    Admin,
+    Upload,
+    /// Login, 2FA, password reset: fails closed when the shared store is down.
+    Sensitive,
+}
+
+impl Tier {
+    fn name(self) -> &'static str {
+        match self {
+            Tier::Public => "public",
+            Tier::Authenticated => "authenticated",
+            Tier::Admin => "admin",
+            Tier::Upload => "upload",
+            Tier::Sensitive => "sensitive",
+        }
+    }
+
+    fn per_minute(self, app: &App) -> u32 {
+        let c = &app.config.rate_limits;
+        match self {
+            Tier::Public | Tier::Sensitive => c.public_per_minute,
+            Tier::Authenticated => c.authenticated_per_minute,
+            Tier::Admin => c.admin_per_minute,
+            Tier::Upload => c.upload_per_minute,
+        }
+    }
+
+    fn fails_closed(self) -> bool {
+        self == Tier::Sensitive
+    }
+}
+
+/// The client address: the socket peer, unless the peer is a trusted proxy,
+/// in which case the right-most `X-Forwarded-For` entry that is not itself
+/// a trusted proxy.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for value in headers.get_all("x-forwarded-for") {
+        let Ok(s) = value.to_str() else { return peer };
+        for part in s.rsplit(',') {
+            match part.trim().parse::<IpAddr>() {
+                Ok(ip) if is_trusted(&ip) => client = ip,
+                Ok(ip) => return ip,
+                Err(_) => return client,
+            }
+        }
+    }
+    client
+}
+
+pub async fn rate_limit(
+    State((app, tier)): State<(App, Tier)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if !app.config.rate_limits.enabled {
+        return next.run(req).await;
+    }
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+    let ip = client_ip(peer, req.headers(), &app.config.server.trusted_proxies);
+    let quota = Quota::per_minute(tier.per_minute(&app));
+    let key = format!("{}:{ip}", tier.name());
+    let decision = match check(&app, tier, &key, quota).await {
+        Ok(d) => d,
+        Err(e) => return e.into_response(),
+    };
+    if !decision.allowed {
+        app.metrics
+            .rate_limited
+            .with_label_values(&[tier.name()])
+            .inc();
+        let mut err = ApiError::new(ErrorCode::RateLimited, "too many requests; slow down")
+            .with_details(
+                serde_json::json!({ "tier": tier.name(), "limit_per_minute": quota.limit }),
+            );
+        err.retry_after = Some(decision.retry_after.as_secs_f64().ceil().max(1.0) as u64);
+        let mut resp = err.into_response();
+        headers(&mut resp, tier, quota, &decision);
+        return resp;
+    }
+    let mut resp = next.run(req).await;
+    headers(&mut resp, tier, quota, &decision);
+    resp
+}
+
+/// Asks the shared store; if it is unreachable, public tiers fall back to
+/// the per-process limiter (fail open, counted and logged) while sensitive
+/// ones refuse (fail closed).
+async fn check(
+    app: &App,
+    tier: Tier,
+    key: &str,
+    quota: Quota,
+) -> Result<RateLimitDecision, ApiError> {
+    match app.rate_limiter.check(key, quota).await {
+        Ok(d) => Ok(d),
+        Err(e) if matches!(e.kind(), ErrorKind::Unavailable | ErrorKind::Backend) => {
+            if tier.fails_closed() {
+                tracing::error!(error = %e, "rate-limit store unavailable: refusing sensitive request");
+                let mut err = ApiError::new(
+                    ErrorCode::Unavailable,
+                    "temporarily unavailable; retry shortly",
+                );
+                err.retry_after = Some(5);
+                return Err(err);
+            }
+            app.metrics.rate_limit_fallback.inc();
+            warn_fallback_once(app, &e);
+            Ok(app.local_limiter.check_now(key, quota))
+        }
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+fn warn_fallback_once(app: &App, e: &puratan_core::Error) {
+    use std::sync::atomic::Ordering;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let last = app.last_fallback_warning.load(Ordering::Relaxed);
+    if now >= last + 10
+        && app
+            .last_fallback_warning
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        tracing::warn!(error = %e, "rate-limit store unavailable: using per-process limits (fail open)");
+    }
+}
+
+/// IETF draft-ietf-httpapi-ratelimit-headers (structured-field form).
+fn headers(resp: &mut Response, tier: Tier, quota: Quota, d: &RateLimitDecision) {
+    let name = tier.name();
+    let policy = format!("\"{name}\";q={};w={}", quota.limit, quota.period.as_secs());
+    let reset = d.reset_after.as_secs_f64().ceil() as u64;
+    let current = format!("\"{name}\";r={};t={reset}", d.remaining);
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&policy) {
+        h.insert("ratelimit-policy", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&current) {
+        h.insert("ratelimit", v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(xff: &str) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        m.insert(
+            "x-forwarded-for",
+            HeaderValue::from_str(xff).expect("header"),
+        );
+        m
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_unless_peer_is_trusted() {
+        let peer: IpAddr = "203.0.113.9".parse().expect("ip");
+        assert_eq!(client_ip(peer, &h("1.2.3.4"), &[]), peer);
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().expect("net")];
+        assert_eq!(client_ip(peer, &h("1.2.3.4"), &trusted), peer);
+        let lb: IpAddr = "10.0.0.2".parse().expect("ip");
+        // Spoofed left-most entry is ignored: the right-most untrusted wins.
+        assert_eq!(
+            client_ip(lb, &h("6.6.6.6, 198.51.100.7, 10.0.0.5"), &trusted),
+            "198.51.100.7".parse::<IpAddr>().expect("ip")
+        );
+        assert_eq!(client_ip(lb, &h("garbage"), &trusted), lb);
+    }
+}

@@ -1,0 +1,128 @@
+//! The HTTP API: routes grouped by rate-limit class, wrapped in the
+//! gateway layers (request id → panic guard → observe → time limit → CORS
+//! → compression → per-class rate limit and body limit).
+
+pub mod error;
+pub mod extract;
+pub mod gateway;
+pub mod request_id;
+pub mod routes;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Method};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{
+    DefaultPredicate, NotForContentType, Predicate, SizeAbove,
+};
+use tower_http::cors::CorsLayer;
+use utoipa::OpenApi;
+use utoipa_scalar::{Scalar, Servable};
+
+use self::error::{ApiError, ErrorCode};
+use self::gateway::Tier;
+use crate::state::App;
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "Puratan API", description = "Web-to-print: catalog, quotes, orders, files."),
+    paths(routes::health::healthz, routes::health::readyz, routes::health::metrics, routes::products::list, routes::products::get),
+    components(schemas(error::ErrorBody)),
+    tags((name = "catalog", description = "Public product catalog"), (name = "operations", description = "Health and metrics"))
+)]
+pub struct ApiDoc;
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// Public routes: 100 req/min per client IP by default.
+fn public_routes(app: &App) -> Router<App> {
+    Router::new()
+        .route("/api/v1/products", get(routes::products::list))
+        .route("/api/v1/products/{id}", get(routes::products::get))
+        .route_layer(from_fn_with_state(
+            (app.clone(), Tier::Public),
+            gateway::rate_limit,
+        ))
+        .layer(DefaultBodyLimit::max(app.config.server.json_body_limit))
+}
+
+/// Operations endpoints are not rate limited: probes must always answer.
+fn operations_routes() -> Router<App> {
+    Router::new()
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .route("/metrics", get(routes::health::metrics))
+        .route("/openapi.json", get(|| async { axum::Json(openapi()) }))
+}
+
+pub fn router(app: App) -> Router {
+    let compression = CompressionLayer::new().compress_when(
+        SizeAbove::new(1024)
+            .and(NotForContentType::GRPC)
+            .and(DefaultPredicate::new()),
+    );
+    let mut router = Router::new()
+        .merge(public_routes(&app))
+        .merge(operations_routes())
+        .merge(Scalar::with_url("/docs", openapi()))
+        .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                "method not allowed on this route",
+            )
+        })
+        .layer(compression)
+        .layer(from_fn_with_state(app.clone(), gateway::time_limit));
+    if let Some(cors) = cors(&app) {
+        router = router.layer(cors);
+    }
+    router
+        .layer(from_fn_with_state(app.clone(), gateway::observe))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError::internal("handler panicked").into_response()
+            },
+        ))
+        .layer(from_fn(request_id::layer))
+        .with_state(app)
+}
+
+fn cors(app: &App) -> Option<CorsLayer> {
+    let origins: Vec<HeaderValue> = app
+        .config
+        .server
+        .cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(origins)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                axum::http::header::CONTENT_TYPE,
+                axum::http::header::AUTHORIZATION,
+            ])
+            .expose_headers([
+                axum::http::HeaderName::from_static("ratelimit"),
+                axum::http::HeaderName::from_static("ratelimit-policy"),
+                axum::http::HeaderName::from_static(request_id::HEADER),
+            ]),
+    )
+}

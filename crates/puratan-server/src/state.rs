@@ -1,0 +1,80 @@
+//! The application: every port, chosen by configuration, behind `Arc<dyn …>`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures::future::BoxFuture;
+use puratan_core::memory::MemoryRateLimiter;
+use puratan_core::ports::{
+    AuditLog, Cache, EventBus, FileStore, OrderRepo, ProductRepo, RateLimitStore, SessionStore,
+    UserRepo,
+};
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+
+/// A backend `/readyz` pings.
+pub struct Probe {
+    pub name: &'static str,
+    pub ping: Box<dyn Fn() -> BoxFuture<'static, puratan_core::Result<()>> + Send + Sync>,
+}
+
+impl std::fmt::Debug for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Probe").field("name", &self.name).finish()
+    }
+}
+
+/// Reads the length of a named queue (for the `queue_messages` metric).
+pub type QueueLen = Arc<dyn Fn(String) -> BoxFuture<'static, Option<u64>> + Send + Sync>;
+
+#[derive(Clone, Debug)]
+pub struct App(pub Arc<AppInner>);
+
+impl std::ops::Deref for App {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+pub struct AppInner {
+    pub config: Config,
+    pub products: Arc<dyn ProductRepo>,
+    pub users: Arc<dyn UserRepo>,
+    pub orders: Arc<dyn OrderRepo>,
+    pub audit: Arc<dyn AuditLog>,
+    pub cache: Arc<dyn Cache>,
+    pub sessions: Arc<dyn SessionStore>,
+    /// Shared limiter (Redis when configured).
+    pub rate_limiter: Arc<dyn RateLimitStore>,
+    /// Per-process limiter used when the shared one is unreachable.
+    pub local_limiter: MemoryRateLimiter,
+    pub events: Arc<dyn EventBus>,
+    pub files: Arc<dyn FileStore>,
+    pub metrics: Metrics,
+    pub probes: Vec<Probe>,
+    pub queue_len: Option<QueueLen>,
+    /// Bumped by every catalog invalidation; part of list cache keys, so
+    /// stale listings become unreachable at once on every replica.
+    pub catalog_generation: AtomicU64,
+    /// Unix seconds of the last "rate-limit store unavailable" warning.
+    pub last_fallback_warning: AtomicU64,
+    /// Unique per process, for per-replica queues.
+    pub replica_id: String,
+}
+
+impl std::fmt::Debug for AppInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppInner")
+            .field("replica_id", &self.replica_id)
+            .field("probes", &self.probes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppInner {
+    pub fn generation(&self) -> u64 {
+        self.catalog_generation.load(Ordering::Acquire)
+    }
+}

@@ -1,0 +1,6 @@
+//! HTTP API tests: one binary, each test with its own server on port 0
+//! over a fresh embedded store.
+
+mod catalog;
+mod gateway;
+mod support;
