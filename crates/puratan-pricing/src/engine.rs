@@ -8,7 +8,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::catalog::{
     AreaColor, Binding, Booklet, BreakMode, BreakOption, Breaks, Catalog, CouponKind, Finishing,
-    Group, HUNDRED, Kind, Layout, Material, Paper, PressColor, Product, Sheet, Turnaround,
+    Group, Kind, Layout, Material, Paper, PressColor, Product, Sheet, Turnaround,
 };
 use crate::error::PricingError;
 use crate::types::{
@@ -17,6 +17,31 @@ use crate::types::{
 
 /// Most quantities accepted by [`Catalog::quote_table`].
 pub const MAX_TABLE_QUANTITIES: usize = 20;
+
+/// 1/100 as an exact decimal (multiplying is cheaper than dividing by 100).
+const PCT: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
+
+/// `net / quantity` rounded half away from zero to 4 decimals. Uses exact
+/// integer arithmetic when `net` has at most 4 decimals (every real currency).
+pub(crate) fn unit_price(net: Decimal, quantity: u32) -> Result<Decimal, PricingError> {
+    let q = i128::from(quantity.max(1));
+    let scale = net.scale();
+    if scale <= 4 {
+        let num = net
+            .mantissa()
+            .checked_mul(10_i128.pow(4 - scale))
+            .ok_or_else(PricingError::overflow)?;
+        let (quot, rem) = (num / q, num % q);
+        let rounded = if rem.abs() * 2 >= q {
+            quot + num.signum()
+        } else {
+            quot
+        };
+        Decimal::try_from_i128_with_scale(rounded, 4).map_err(|_| PricingError::overflow())
+    } else {
+        Ok(round_to(div(net, Decimal::from(q))?, 4))
+    }
+}
 
 /// Half away from zero to `dp` decimals, with exactly `dp` decimals.
 pub(crate) fn round_to(d: Decimal, dp: u32) -> Decimal {
@@ -118,7 +143,7 @@ fn sheets_for(
     setup: u32,
 ) -> Result<Imposition, PricingError> {
     let run = units.div_ceil(n_up.max(1));
-    let spoil = ceil_u64(div(mul(Decimal::from(run), spoilage_pct)?, HUNDRED)?)?;
+    let spoil = ceil_u64(mul(mul(Decimal::from(run), spoilage_pct)?, PCT)?)?;
     let setup = u64::from(setup);
     let sheets = run
         .checked_add(spoil)
@@ -483,7 +508,7 @@ impl Catalog {
                 product: ctx.product.id.clone(),
             });
         }
-        let markup = add(Decimal::ONE, div(ctx.product.markup_pct, HUNDRED)?)?;
+        let markup = add(Decimal::ONE, mul(ctx.product.markup_pct, PCT)?)?;
         let factor = mul(mul(markup, ctx.turnaround.multiplier)?, rate)?;
         Ok(Env {
             group,
@@ -713,10 +738,7 @@ impl Catalog {
 
         // Step 8: discounts.
         let group = match env.group {
-            Some(g) => Some((
-                g,
-                round_to(div(mul(subtotal, g.discount_pct)?, HUNDRED)?, dp),
-            )),
+            Some(g) => Some((g, round_to(mul(mul(subtotal, g.discount_pct)?, PCT)?, dp))),
             None => None,
         };
         let group_amount = group.map_or(Decimal::ZERO, |(_, a)| a);
@@ -760,7 +782,7 @@ impl Catalog {
                 sub(subtotal, group_amount)?
             };
             let amount = match c.kind {
-                CouponKind::Percent => round_to(div(mul(base, c.value)?, HUNDRED)?, dp),
+                CouponKind::Percent => round_to(mul(mul(base, c.value)?, PCT)?, dp),
                 CouponKind::Fixed => {
                     let v = round_to(mul(c.value, env.rate)?, dp);
                     if v < base { v } else { round_to(base, dp) }
@@ -798,9 +820,9 @@ impl Catalog {
         let net = round_to(net, dp);
 
         // Step 9–10.
-        let tax_amount = round_to(div(mul(net, env.tax_rate)?, HUNDRED)?, dp);
+        let tax_amount = round_to(mul(mul(net, env.tax_rate)?, PCT)?, dp);
         let total = round_to(add(net, tax_amount)?, dp);
-        let unit_price = round_to(div(net, Decimal::from(quantity.max(1)))?, 4);
+        let unit_price = unit_price(net, quantity)?;
 
         // Step 11.
         let extra = ctx
@@ -981,6 +1003,23 @@ mod tests {
         assert_eq!(round_to(Decimal::new(5, 1), 0).to_string(), "1");
         assert_eq!(round_to(Decimal::new(1, 0), 3).to_string(), "1.000");
         assert_eq!(round_to(Decimal::new(-1, 3), 2).to_string(), "0.00");
+    }
+
+    #[test]
+    fn unit_prices() {
+        let up = |n: i64, s: u32, q: u32| {
+            unit_price(Decimal::new(n, s), q)
+                .map(|d| d.to_string())
+                .ok()
+        };
+        assert_eq!(up(4413, 2, 500), Some("0.0883".into()));
+        assert_eq!(up(1, 2, 200), Some("0.0001".into())); // 0.00005 -> half away
+        assert_eq!(up(1, 2, 201), Some("0.0000".into()));
+        assert_eq!(up(1500, 0, 7), Some("214.2857".into()));
+        assert_eq!(up(1, 0, 3), Some("0.3333".into()));
+        assert_eq!(up(2, 0, 3), Some("0.6667".into()));
+        assert_eq!(up(0, 2, 3), Some("0.0000".into()));
+        assert_eq!(up(1, 6, 3), Some("0.0000".into()));
     }
 
     #[test]

@@ -194,7 +194,14 @@ mod tests {
     #[test]
     fn decimals() {
         let p = Path::Root;
-        assert_eq!(decimal(&json!(85.5), &p).ok(), Some(Decimal::new(855, 1)));
+        let num = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(Value::Null);
+        assert_eq!(decimal(&num("85.5"), &p).ok(), Some(Decimal::new(855, 1)));
+        assert_eq!(decimal(&num("0.1"), &p).ok(), Some(Decimal::new(1, 1)));
+        assert_eq!(decimal(&num("1.5e-7"), &p).ok(), Some(Decimal::new(15, 8)));
+        assert!(decimal(&num("1e300"), &p).is_err());
+        let _ = decimal(&num("1e-300"), &p);
+        let _ = decimal(&num("-1e-300"), &p);
+        assert!(decimal(&num("123456789012345678901234567890123"), &p).is_err());
         assert_eq!(decimal(&json!("85.5"), &p).ok(), Some(Decimal::new(855, 1)));
         assert_eq!(decimal(&json!(320), &p).ok(), Some(Decimal::from(320)));
         assert!(decimal(&json!(-1), &p).is_err());
