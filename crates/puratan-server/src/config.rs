@@ -36,6 +36,23 @@ pub struct Config {
     pub rate_limits: RateLimitConfig,
     pub catalog: CatalogConfig,
     pub log: LogConfig,
+    pub admin: AdminConfig,
+}
+
+/// Interim admin access until the auth issue brings users and roles.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Bearer token for `/api/v1/admin/*`; unset = admin routes disabled.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for AdminConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminConfig")
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,6 +263,9 @@ impl Config {
                 );
             }
         }
+        if self.admin.token.as_ref().is_some_and(|t| t.len() < 32) {
+            return bad("admin.token", "must be at least 32 characters");
+        }
         if let Some(tls) = &self.server.tls {
             for (key, p) in [
                 ("server.tls.cert_path", &tls.cert_path),
@@ -289,7 +309,7 @@ fn redact(v: &mut toml::Value) {
     match v {
         toml::Value::Table(t) => {
             for (k, v) in t.iter_mut() {
-                let secret = ["password", "secret", "token", "api_key"]
+                let secret = ["password", "secret", "token", "api_key", "key_material"]
                     .iter()
                     .any(|s| k.contains(s));
                 if secret {

@@ -44,6 +44,7 @@ error_codes! {
     InvalidParameter = "invalid_parameter", BAD_REQUEST, "A path or query parameter is invalid; `details.field` names it.";
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "The body must be sent with `Content-Type: application/json`.";
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "The body exceeds the limit for this route class (see docs/rate-limits.md).";
+    Unauthorized = "unauthorized", UNAUTHORIZED, "Missing or invalid credentials.";
     NotFound = "not_found", NOT_FOUND, "No such resource (or no such route).";
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "The route exists but not with this HTTP method.";
     Conflict = "conflict", CONFLICT, "The request conflicts with the current state (duplicate unique field, not enough stock).";
@@ -177,4 +178,35 @@ pub fn error_code_reference() -> String {
     }
     out.push_str("\nPricing errors (`POST /api/v1/quotes`, `puratan quote`) use the pricing engine's own codes, listed in crates/puratan-pricing's documentation, with HTTP status 422.\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/error-codes.md is generated; this fails when it drifts.
+    /// Regenerate with `cargo run -p puratan-server -- docs error-codes > docs/error-codes.md`.
+    #[test]
+    fn error_code_reference_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/error-codes.md");
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(
+            on_disk.trim_end(),
+            error_code_reference().trim_end(),
+            "docs/error-codes.md is stale"
+        );
+    }
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for c in ErrorCode::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate {}", c.as_str());
+            assert!(
+                c.as_str()
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_')
+            );
+        }
+    }
 }

@@ -59,6 +59,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
+        // A schema error found before a later syntax error is still a
+        // syntax problem first (checked only on this error path).
+        if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() {
+            return ApiError::new(ErrorCode::MalformedJson, "the body is not valid JSON");
+        }
         schema_error(&path, &inner)
     })?;
     de.end().map_err(|_| {

@@ -30,11 +30,28 @@ use crate::state::App;
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(title = "Puratan API", description = "Web-to-print: catalog, quotes, orders, files."),
-    paths(routes::health::healthz, routes::health::readyz, routes::health::metrics, routes::products::list, routes::products::get),
+    paths(routes::health::healthz, routes::health::readyz, routes::health::metrics, routes::products::list, routes::products::get,
+        routes::admin::put_product, routes::admin::get_product, routes::admin::delete_product, routes::admin::import_catalog),
+    modifiers(&SecurityAddon),
     components(schemas(error::ErrorBody)),
-    tags((name = "catalog", description = "Public product catalog"), (name = "operations", description = "Health and metrics"))
+    tags((name = "catalog", description = "Public product catalog"), (name = "operations", description = "Health and metrics"), (name = "admin", description = "Catalog management (admin token)"))
 )]
 pub struct ApiDoc;
+
+#[derive(Debug)]
+struct SecurityAddon;
+
+impl utoipa::Modify for SecurityAddon {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        if let Some(c) = doc.components.as_mut() {
+            c.add_security_scheme(
+                "admin_token",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
 
 pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
@@ -50,6 +67,28 @@ fn public_routes(app: &App) -> Router<App> {
             gateway::rate_limit,
         ))
         .layer(DefaultBodyLimit::max(app.config.server.json_body_limit))
+}
+
+/// Admin routes: 5000 req/min, larger bodies (catalog files), token guard.
+fn admin_routes(app: &App) -> Router<App> {
+    use axum::routing::{post, put};
+    Router::new()
+        .route(
+            "/api/v1/admin/products/{id}",
+            put(routes::admin::put_product)
+                .get(routes::admin::get_product)
+                .delete(routes::admin::delete_product),
+        )
+        .route("/api/v1/admin/catalog", post(routes::admin::import_catalog))
+        .route_layer(from_fn_with_state(
+            app.clone(),
+            routes::admin::require_admin,
+        ))
+        .route_layer(from_fn_with_state(
+            (app.clone(), Tier::Admin),
+            gateway::rate_limit,
+        ))
+        .layer(DefaultBodyLimit::max(app.config.server.admin_body_limit))
 }
 
 /// Operations endpoints are not rate limited: probes must always answer.
@@ -69,6 +108,7 @@ pub fn router(app: App) -> Router {
     );
     let mut router = Router::new()
         .merge(public_routes(&app))
+        .merge(admin_routes(&app))
         .merge(operations_routes())
         .merge(Scalar::with_url("/docs", openapi()))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such route") })

@@ -1,6 +1,7 @@
 //! HTTP API tests: one binary, each test with its own server on port 0
 //! over a fresh embedded store.
 
+mod admin;
 mod catalog;
 mod gateway;
 mod support;

@@ -12,7 +12,11 @@ fn store() -> SqliteStore {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("puratan.db");
     std::mem::forget(dir);
-    SqliteStore::open(&SqliteConfig { path, ..Default::default() }).expect("open")
+    SqliteStore::open(&SqliteConfig {
+        path,
+        ..Default::default()
+    })
+    .expect("open")
 }
 
 mod products {
@@ -35,21 +39,40 @@ mod audit {
 #[tokio::test]
 async fn data_survives_reopen() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = SqliteConfig { path: dir.path().join("db/puratan.db"), ..Default::default() };
+    let config = SqliteConfig {
+        path: dir.path().join("db/puratan.db"),
+        ..Default::default()
+    };
     let (product, user, order) = {
         let s = SqliteStore::open(&config).expect("open");
-        let p = s.products().insert(puratan_testkit::fixtures::product("kept", "KEPT-1")).await.expect("insert");
-        let u = s.users().insert(puratan_testkit::fixtures::user("kept@example.com")).await.expect("insert");
+        let p = s
+            .products()
+            .insert(puratan_testkit::fixtures::product("kept", "KEPT-1"))
+            .await
+            .expect("insert");
+        let u = s
+            .users()
+            .insert(puratan_testkit::fixtures::user("kept@example.com"))
+            .await
+            .expect("insert");
         let o = s
             .orders()
-            .insert(puratan_testkit::fixtures::order(u.id, "submitted", 50, puratan_testkit::fixtures::day(2)))
+            .insert(puratan_testkit::fixtures::order(
+                u.id,
+                "submitted",
+                50,
+                puratan_testkit::fixtures::day(2),
+            ))
             .await
             .expect("insert");
         (p, u, o)
     };
     // Reopening also re-runs migrations, which must be a no-op.
     let s = SqliteStore::open(&config).expect("reopen");
-    assert_eq!(s.products().get(&product.id).await.expect("product"), product);
+    assert_eq!(
+        s.products().get(&product.id).await.expect("product"),
+        product
+    );
     assert_eq!(s.users().get(user.id).await.expect("user"), user);
     assert_eq!(s.orders().get(order.id).await.expect("order"), order);
 }
@@ -58,13 +81,19 @@ async fn data_survives_reopen() {
 async fn hostile_lookup_values_are_literals() {
     let s = store();
     let repo: Arc<dyn ProductRepo> = s.products();
-    repo.insert(puratan_testkit::fixtures::product("real", "REAL-1")).await.expect("insert");
+    repo.insert(puratan_testkit::fixtures::product("real", "REAL-1"))
+        .await
+        .expect("insert");
     // Values are always bound parameters; an injection attempt can only be
     // rejected by the domain type or match nothing.
     assert!(puratan_core::domain::Sku::parse("' OR '1'='1").is_err());
     let email = puratan_core::domain::Email::parse("x'--@example.com").expect("odd but valid");
     assert_eq!(
-        s.users().get_by_email(&email).await.expect_err("no such user").kind(),
+        s.users()
+            .get_by_email(&email)
+            .await
+            .expect_err("no such user")
+            .kind(),
         puratan_core::ErrorKind::NotFound
     );
 }

@@ -1,0 +1,207 @@
+//! Admin catalog management.
+//!
+//! Until the users-and-auth issue lands, admin routes are guarded by one
+//! static bearer token from configuration (`admin.token`, ≥ 32 characters,
+//! redacted in `check-config`); with no token configured they answer 404 as
+//! if they did not exist. The auth issue swaps the guard for RBAC
+//! (`products:write`) without touching the handlers.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use chrono::Utc;
+use puratan_core::domain::{Category, Product, ProductId, Sku, Tag, Template};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::products::ProductView;
+use crate::catalog;
+use crate::events::{CatalogChanged, invalidate, publish_catalog_changed};
+use crate::http::error::{ApiError, ErrorCode};
+use crate::http::extract::ApiJson;
+use crate::state::App;
+
+/// Rejects requests without the configured admin bearer token.
+pub async fn require_admin(State(app): State<App>, req: Request, next: Next) -> Response {
+    let Some(expected) = app.config.admin.token.as_deref() else {
+        return ApiError::new(ErrorCode::NotFound, "no such route").into_response();
+    };
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
+        tracing::warn!(target: "audit", action = "admin.auth_failed", "admin token rejected");
+        return ApiError::new(ErrorCode::Unauthorized, "a valid admin token is required")
+            .into_response();
+    }
+    next.run(req).await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Body of `PUT /api/v1/admin/products/{id}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductInput {
+    pub sku: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub category: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Product id in the pricing catalog; defaults to the product id.
+    pub pricing_ref: Option<String>,
+    #[serde(default)]
+    pub specifications: BTreeMap<String, String>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub templates: Vec<Template>,
+    /// Units in stock; absent = made to order.
+    pub stock: Option<u64>,
+    #[serde(default = "yes")]
+    pub active: bool,
+    /// The version you read; required to update an existing product
+    /// (optimistic concurrency), absent to create.
+    pub version: Option<u64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AdminProduct {
+    #[serde(flatten)]
+    pub product: ProductView,
+    pub version: u64,
+    pub stock: Option<u64>,
+    pub active: bool,
+}
+
+impl From<&Product> for AdminProduct {
+    fn from(p: &Product) -> Self {
+        Self {
+            product: ProductView::from(p),
+            version: p.version,
+            stock: p.stock,
+            active: p.active,
+        }
+    }
+}
+
+fn field<T>(name: &str, r: Result<T, puratan_core::Error>) -> Result<T, ApiError> {
+    r.map_err(|e| {
+        let reason = match e {
+            puratan_core::Error::Invalid { reason, .. } => reason,
+            other => other.to_string(),
+        };
+        ApiError::new(ErrorCode::ValidationFailed, format!("{name}: {reason}"))
+            .with_details(serde_json::json!([{ "field": name, "message": reason }]))
+    })
+}
+
+async fn changed(app: &App, ids: Vec<String>) {
+    let change = CatalogChanged {
+        product_ids: ids,
+        catalog_version: None,
+    };
+    invalidate(app, &change).await;
+    if let Err(e) = publish_catalog_changed(app, &change).await {
+        tracing::warn!(error = %e, "could not publish catalog.changed; other replicas refresh on TTL");
+    }
+}
+
+/// Create or update one product.
+#[utoipa::path(put, path = "/api/v1/admin/products/{id}", tag = "admin", request_body = ProductInput,
+    params(("id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, body = AdminProduct), (status = 201, body = AdminProduct),
+              (status = 409, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)))]
+pub async fn put_product(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ProductInput>,
+) -> Result<Response, ApiError> {
+    let id = field("id", ProductId::parse(&id))?;
+    let product = Product {
+        sku: field("sku", Sku::parse(&input.sku))?,
+        name: input.name,
+        description: input.description,
+        category: field("category", Category::parse(&input.category))?,
+        tags: input
+            .tags
+            .iter()
+            .map(|t| field("tags", Tag::parse(t)))
+            .collect::<Result<_, _>>()?,
+        pricing_ref: input.pricing_ref.unwrap_or_else(|| id.to_string()),
+        templates: input.templates,
+        specifications: input.specifications,
+        stock: input.stock,
+        active: input.active,
+        version: input.version.unwrap_or(0),
+        updated_at: Utc::now(),
+        id: id.clone(),
+    };
+    let product = field("product", product.sanitize())?;
+    let (stored, status) = match input.version {
+        None => (app.products.insert(product).await?, StatusCode::CREATED),
+        Some(_) => (app.products.update(product).await?, StatusCode::OK),
+    };
+    changed(&app, vec![id.to_string()]).await;
+    Ok((status, Json(AdminProduct::from(&stored))).into_response())
+}
+
+/// Delete one product.
+#[utoipa::path(delete, path = "/api/v1/admin/products/{id}", tag = "admin", params(("id" = String, Path)),
+    security(("admin_token" = [])), responses((status = 204), (status = 404, body = crate::http::error::ErrorBody)))]
+pub async fn delete_product(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = ProductId::parse(&id).map_err(|_| ApiError::not_found("product"))?;
+    app.products.delete(&id).await?;
+    changed(&app, vec![id.to_string()]).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Read one product with its version (for a subsequent update).
+#[utoipa::path(get, path = "/api/v1/admin/products/{id}", tag = "admin", params(("id" = String, Path)),
+    security(("admin_token" = [])), responses((status = 200, body = AdminProduct)))]
+pub async fn get_product(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<Json<AdminProduct>, ApiError> {
+    let id = ProductId::parse(&id).map_err(|_| ApiError::not_found("product"))?;
+    Ok(Json(AdminProduct::from(&app.products.get(&id).await?)))
+}
+
+/// Import a whole catalog file (JSON). Invalid files change nothing.
+#[utoipa::path(post, path = "/api/v1/admin/catalog", tag = "admin", request_body(content = Object, content_type = "application/json"),
+    security(("admin_token" = [])), responses((status = 200), (status = 422, body = crate::http::error::ErrorBody)))]
+pub async fn import_catalog(State(app): State<App>, body: Bytes) -> Result<Response, ApiError> {
+    let parsed = catalog::parse(&body, catalog::Format::Json).map_err(|e| {
+        ApiError::new(ErrorCode::InvalidCatalog, e.message.clone())
+            .with_details(serde_json::json!({ "path": e.path }))
+    })?;
+    let report = catalog::store(&app, parsed).await.map_err(|e| match e {
+        puratan_core::Error::Invalid { field, reason } => {
+            ApiError::new(ErrorCode::InvalidCatalog, reason)
+                .with_details(serde_json::json!({ "path": field }))
+        }
+        other => other.into(),
+    })?;
+    Ok(Json(report).into_response())
+}

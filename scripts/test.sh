@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: formatting, lints, and every test against real
+# services. Installs what is missing (Debian packages, rust components, the
+# SecantusDB venv) and starts Redis, RabbitMQ and the MongoDB-compatible
+# test server if they are not answering. Idempotent; safe to re-run.
+#
+# With CI=true a test whose service is missing fails instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain and packages"
+rust_components_ensure
+apt_ensure redis-server rabbitmq-server
+
+step "services"
+scripts/services/redis.sh
+scripts/services/rabbitmq.sh
+scripts/services/mongo.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+
+step "cargo test"
+cargo test --locked --workspace
+
+echo
+echo "all tests passed"
