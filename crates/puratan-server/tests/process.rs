@@ -1,0 +1,317 @@
+//! Tests that run real `puratan serve` processes: graceful shutdown under
+//! load, replicas sharing one rate-limit budget through Redis, and the
+//! fail-open fallback when Redis disappears.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const TOKEN: &str = "process-test-admin-token-0123456789abcdef";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(data: &Path, extra: &[(&str, String)]) -> Server {
+        let port = free_port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_puratan"));
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("PURATAN__")) {
+            cmd.env_remove(k);
+        }
+        cmd.arg("serve")
+            .current_dir(data)
+            .env("PURATAN__SERVER__PORT", port.to_string())
+            .env("PURATAN__SQLITE__PATH", data.join("puratan.db"))
+            .env("PURATAN__FILES__ROOT", data.join("files"))
+            .env("PURATAN__ADMIN__TOKEN", TOKEN)
+            .env("PURATAN__LOG__ACCESS_LOG", "false")
+            .env(
+                "PURATAN__CATALOG__SEED_FILE",
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog.json"),
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("spawn puratan");
+        Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    async fn ready(mut self) -> Server {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(r) = client.get(format!("{}/healthz", self.base)).send().await {
+                if r.status().is_success() {
+                    return self;
+                }
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("puratan exited during start-up: {status}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("puratan did not become healthy within 30 s");
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .expect("kill")
+            .success();
+        assert!(ok, "kill {sig} failed");
+    }
+
+    async fn wait_exit(mut self, within: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "puratan did not exit within {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_under_write_load_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let server = Server::start(dir.path(), &[]).ready().await;
+    let base = server.base.clone();
+
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let base = base.clone();
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let mut acked = Vec::new();
+                for i in 0.. {
+                    let id = format!("load-{w}-{i}");
+                    let body =
+                        json!({"sku": format!("L{w}-{i}"), "name": "Load", "category": "load"});
+                    let sent = client
+                        .put(format!("{base}/api/v1/admin/products/{id}"))
+                        .bearer_auth(TOKEN)
+                        .json(&body)
+                        .timeout(Duration::from_secs(10))
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(r) if r.status() == 201 => acked.push(id),
+                        Ok(r) if r.status().is_server_error() => {
+                            panic!("server error during shutdown: {}", r.status())
+                        }
+                        // Refused or reset once shutdown began: not acknowledged.
+                        _ => break,
+                    }
+                }
+                acked
+            })
+        })
+        .collect();
+
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    server.signal("-TERM");
+    let status = server.wait_exit(Duration::from_secs(30)).await;
+    assert!(status.success(), "graceful exit, got {status}");
+
+    let mut acked = Vec::new();
+    for w in writers {
+        acked.extend(w.await.expect("writer"));
+    }
+    assert!(
+        acked.len() >= 20,
+        "the load was real: {} writes acknowledged",
+        acked.len()
+    );
+
+    // Same data directory, new process: every acknowledged write is there.
+    let server = Server::start(dir.path(), &[]).ready().await;
+    let client = reqwest::Client::new();
+    for id in &acked {
+        let r = client
+            .get(format!("{}/api/v1/admin/products/{id}", server.base))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), 200, "acknowledged product {id} lost");
+    }
+}
+
+fn redis_url() -> String {
+    std::env::var("PURATAN_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+fn redis_reachable(url: &str) -> Result<(), String> {
+    let addr = url
+        .trim_start_matches("redis://")
+        .split('/')
+        .next()
+        .unwrap_or("127.0.0.1:6379")
+        .to_owned();
+    std::net::TcpStream::connect_timeout(
+        &addr.parse().map_err(|e| format!("{e}"))?,
+        Duration::from_secs(1),
+    )
+    .map(|_| ())
+    .map_err(|e| e.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_share_one_rate_limit_budget_through_redis() {
+    let url = redis_url();
+    if puratan_testkit::service::require("Redis", redis_reachable(&url)).is_none() {
+        return;
+    }
+    let prefix = puratan_testkit::service::unique("rl");
+    let env = [
+        ("PURATAN__CACHE", "redis".to_owned()),
+        ("PURATAN__REDIS__URL", url),
+        ("PURATAN__REDIS__KEY_PREFIX", prefix),
+        ("PURATAN__RATE_LIMITS__PUBLIC_PER_MINUTE", "10".to_owned()),
+    ];
+    let (da, db) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    let a = Server::start(da.path(), &env).ready().await;
+    let b = Server::start(db.path(), &env).ready().await;
+    let client = reqwest::Client::new();
+    let mut allowed = 0;
+    let mut refused = 0;
+    for i in 0..16 {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let r = client
+            .get(format!("{base}/api/v1/products"))
+            .send()
+            .await
+            .expect("get");
+        match r.status().as_u16() {
+            200 => allowed += 1,
+            429 => refused += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(
+        (allowed, refused),
+        (10, 6),
+        "one budget of 10 across both replicas"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn losing_redis_falls_back_to_local_limits_and_keeps_serving() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tmp");
+    let spawned = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .spawn();
+    let Some(mut redis) = puratan_testkit::service::require("redis-server binary", spawned) else {
+        return;
+    };
+    let url = format!("redis://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while redis_reachable(&url).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "private redis-server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let server = Server::start(
+        dir.path(),
+        &[
+            ("PURATAN__CACHE", "redis".to_owned()),
+            ("PURATAN__REDIS__URL", url),
+            ("PURATAN__REDIS__CONNECT_TIMEOUT_MS", "300".to_owned()),
+            ("PURATAN__RATE_LIMITS__PUBLIC_PER_MINUTE", "3".to_owned()),
+        ],
+    )
+    .ready()
+    .await;
+    let client = reqwest::Client::new();
+    let get = |path: &str| client.get(format!("{}{path}", server.base)).send();
+    assert_eq!(get("/api/v1/products").await.expect("get").status(), 200);
+
+    redis.kill().expect("kill redis");
+    redis.wait().expect("reap redis");
+
+    // The catalog is still served (cache misses read through), limited by
+    // the per-process limiter: exactly 3 per minute for this new budget.
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(
+            get("/api/v1/products/business-card")
+                .await
+                .expect("get")
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(statuses, [200, 200, 200, 429]);
+    let ready = get("/readyz").await.expect("readyz");
+    assert_eq!(ready.status(), 503);
+    let body: Value = ready.json().await.expect("json");
+    let redis_status = body["backends"]
+        .as_array()
+        .and_then(|b| b.iter().find(|x| x["name"] == "redis"))
+        .cloned();
+    assert_eq!(
+        redis_status.map(|r| r["ok"].clone()),
+        Some(Value::Bool(false)),
+        "{body}"
+    );
+    let metrics = get("/metrics")
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let fallback = metrics
+        .lines()
+        .find(|l| l.starts_with("puratan_rate_limit_fallback_total"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(fallback >= 4, "fallback counted: {fallback}");
+}
