@@ -1,1 +1,602 @@
-//! Conformance of the mongo adapter.
+//! Conformance of the mongo adapter, plus its own checks (error mapping,
+//! index idempotency, injection safety, persistence across connections).
+//!
+//! Needs a MongoDB-wire-compatible server: `scripts/services/mongo.sh`
+//! starts SecantusDB on 127.0.0.1:27018; `PURATAN_TEST_MONGO_URI`
+//! overrides the address (e.g. a real replica set). Every test works in a
+//! database of its own. Without a server the tests skip loudly, or fail
+//! when `CI=true`.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use mongodb::bson::{Bson, Document, doc};
+use puratan_core::domain::{Email, OrderId, Product, ProductId, Sku, UserId};
+use puratan_core::ports::{AuditEvent, Cursor, PageRequest, ProductFilter};
+use puratan_core::{ConflictReason, Error, ErrorKind};
+use puratan_server::adapters::mongo::{MongoConfig, MongoStore};
+use puratan_testkit::fixtures;
+use puratan_testkit::service::{require, unique};
+
+const DEFAULT_URI: &str = "mongodb://127.0.0.1:27018/?retryWrites=false";
+
+fn uri() -> String {
+    std::env::var("PURATAN_TEST_MONGO_URI").unwrap_or_else(|_| DEFAULT_URI.to_owned())
+}
+
+fn config(database: &str) -> MongoConfig {
+    MongoConfig {
+        uri: uri(),
+        database: database.to_owned(),
+        connect_timeout_ms: 3_000,
+    }
+}
+
+async fn open(database: &str) -> Result<MongoStore, Error> {
+    let store = MongoStore::connect(&config(database)).await?;
+    store.ensure_indexes().await?;
+    Ok(store)
+}
+
+/// A store on a fresh database with every index, or `None` (skip).
+async fn store() -> Option<MongoStore> {
+    require("MongoDB", open(&unique("t")).await)
+}
+
+/// A raw driver handle on the same database, to look at what was stored.
+async fn raw(store: &MongoStore) -> mongodb::Database {
+    let client = mongodb::Client::with_uri_str(uri())
+        .await
+        .expect("raw client");
+    client.database(store.database_name())
+}
+
+async fn drop_db(store: &MongoStore) {
+    raw(store).await.drop().await.expect("drop database");
+}
+
+mod products {
+    use super::*;
+    puratan_testkit::product_repo_suite!(store().await.map(|s| s.products()));
+}
+mod users {
+    use super::*;
+    puratan_testkit::user_repo_suite!(store().await.map(|s| s.users()));
+}
+mod orders {
+    use super::*;
+    puratan_testkit::order_repo_suite!(store().await.map(|s| s.orders()));
+}
+mod audit {
+    use super::*;
+    puratan_testkit::audit_log_suite!(store().await.map(|s| s.audit()));
+}
+
+fn duplicate_field(e: &Error) -> Option<&'static str> {
+    match e {
+        Error::Conflict {
+            reason: ConflictReason::Duplicate { field },
+            ..
+        } => Some(field),
+        _ => None,
+    }
+}
+
+fn ns() -> String {
+    unique("m").chars().take(12).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_duplicate_keys_name_the_field() {
+    let Some(store) = store().await else { return };
+    let (products, users, orders) = (store.products(), store.users(), store.orders());
+    let n = ns();
+    let (sku_a, sku_b) = (
+        format!("{}-A", n.to_uppercase()),
+        format!("{}-B", n.to_uppercase()),
+    );
+    let a = products
+        .insert(fixtures::product(&format!("{n}-a"), &sku_a))
+        .await
+        .expect("a");
+    let err = products
+        .insert(fixtures::product(&format!("{n}-b"), &sku_a))
+        .await
+        .expect_err("dup sku");
+    assert_eq!(duplicate_field(&err), Some("sku"), "{err:?}");
+    let err = products
+        .insert(fixtures::product(&format!("{n}-a"), &sku_b))
+        .await
+        .expect_err("dup id");
+    assert_eq!(duplicate_field(&err), Some("id"), "{err:?}");
+    // On update the duplicate comes from inside an update's write error.
+    let b = products
+        .insert(fixtures::product(&format!("{n}-b"), &sku_b))
+        .await
+        .expect("b");
+    let mut steal = b.clone();
+    steal.sku = a.sku.clone();
+    let err = products
+        .update(steal)
+        .await
+        .expect_err("update to taken sku");
+    assert_eq!(duplicate_field(&err), Some("sku"), "{err:?}");
+
+    let ann = users
+        .insert(fixtures::user(&format!("ann-{n}@example.com")))
+        .await
+        .expect("ann");
+    let bob = users
+        .insert(fixtures::user(&format!("bob-{n}@example.com")))
+        .await
+        .expect("bob");
+    let err = users
+        .insert(fixtures::user(&format!("ANN-{n}@example.com")))
+        .await
+        .expect_err("dup email");
+    assert_eq!(duplicate_field(&err), Some("email"), "{err:?}");
+    let mut clash = bob.clone();
+    clash.email = ann.email.clone();
+    let err = users
+        .update(clash)
+        .await
+        .expect_err("update to taken email");
+    assert_eq!(duplicate_field(&err), Some("email"), "{err:?}");
+    let mut same_id = fixtures::user(&format!("carl-{n}@example.com"));
+    same_id.id = ann.id;
+    let err = users.insert(same_id).await.expect_err("dup user id");
+    assert_eq!(duplicate_field(&err), Some("id"), "{err:?}");
+
+    let o = orders
+        .insert(fixtures::order(ann.id, "submitted", 50, fixtures::day(3)))
+        .await
+        .expect("order");
+    let err = orders.insert(o.clone()).await.expect_err("dup order id");
+    assert_eq!(duplicate_field(&err), Some("id"), "{err:?}");
+    drop_db(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_ensure_indexes_is_idempotent() {
+    let Some(store) = store().await else { return };
+    store.ensure_indexes().await.expect("second run");
+    store.ensure_indexes().await.expect("third run");
+    let db = raw(&store).await;
+    let expected: [(&str, &[(&str, bool)]); 4] = [
+        (
+            "products",
+            &[
+                ("_id_", false),
+                ("category_id", false),
+                ("sku_unique", true),
+                ("tags_id", false),
+            ],
+        ),
+        ("users", &[("_id_", false), ("email_unique", true)]),
+        (
+            "orders",
+            &[
+                ("_id_", false),
+                ("customer_newest", false),
+                ("status_queue", false),
+            ],
+        ),
+        (
+            "audit",
+            &[("_id_", false), ("actor_recent", false), ("recent", false)],
+        ),
+    ];
+    for (collection, want) in expected {
+        let mut got: Vec<(String, bool)> = Vec::new();
+        let mut cursor = db
+            .collection::<Document>(collection)
+            .list_indexes()
+            .await
+            .expect("list");
+        while cursor.advance().await.expect("next") {
+            let model = cursor.deserialize_current().expect("index");
+            let options = model.options.unwrap_or_default();
+            got.push((
+                options.name.unwrap_or_default(),
+                options.unique.unwrap_or(false),
+            ));
+        }
+        got.sort();
+        let want: Vec<(String, bool)> = want.iter().map(|(n, u)| ((*n).to_owned(), *u)).collect();
+        assert_eq!(got, want, "indexes of {collection}: exactly one of each");
+    }
+    drop_db(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_hostile_values_are_literals() {
+    let Some(store) = store().await else { return };
+    let hostile = r#"{"$ne": null}"#;
+    // The domain types already refuse operator text where it cannot belong…
+    assert!(Sku::parse(hostile).is_err() && ProductId::parse(hostile).is_err());
+    assert!(ProductId::parse("$ne").is_err());
+
+    // …but e-mail local parts, actors and cursor contents are free text:
+    // they must reach MongoDB as literal strings, never as operators.
+    let users = store.users();
+    let n = ns();
+    users
+        .insert(fixtures::user(&format!("ann-{n}@example.com")))
+        .await
+        .expect("ann");
+    let sneaky = Email::parse(&format!(r#"{{"$ne":null}}{n}@example.com"#)).expect("valid address");
+    assert_eq!(
+        users
+            .get_by_email(&sneaky)
+            .await
+            .expect_err("no match")
+            .kind(),
+        ErrorKind::NotFound
+    );
+    let stored = users
+        .insert(fixtures::user(sneaky.as_str()))
+        .await
+        .expect("literal address");
+    assert_eq!(
+        users.get_by_email(&sneaky).await.expect("exact match").id,
+        stored.id
+    );
+
+    let audit = store.audit();
+    for actor in ["alice", "bob"] {
+        audit
+            .append(event(actor, serde_json::json!({})))
+            .await
+            .expect("append");
+    }
+    for probe in [hostile, r#"{"$gt": ""}"#, "$where", ".*"] {
+        assert!(
+            audit
+                .recent(Some(probe), 10)
+                .await
+                .expect("recent")
+                .is_empty(),
+            "{probe} matched"
+        );
+    }
+    // Operator-looking keys in event details are data, stored verbatim.
+    let details =
+        serde_json::json!({"$where": "sleep(1000)", "q": {"$ne": null}, "n": [1, 2.5, "x"]});
+    audit
+        .append(event(hostile, details.clone()))
+        .await
+        .expect("append hostile");
+    let got = audit.recent(Some(hostile), 10).await.expect("recent");
+    assert_eq!(
+        (got.len(), &got[0].actor, &got[0].details),
+        (1, &hostile.to_owned(), &details)
+    );
+
+    // Cursors: an operator object is not a cursor; operator text inside a
+    // well-formed cursor is compared as a string.
+    let products = store.products();
+    products
+        .insert(fixtures::product(
+            &format!("{n}-a"),
+            &format!("{}-A", n.to_uppercase()),
+        ))
+        .await
+        .expect("p");
+    let filter = ProductFilter::default();
+    let forged =
+        PageRequest::first(10).after(Some(Cursor::encode(&serde_json::json!({"$gt": ""}))));
+    assert_eq!(
+        products
+            .list(&filter, &forged)
+            .await
+            .expect_err("object cursor")
+            .kind(),
+        ErrorKind::Invalid
+    );
+    let literal = PageRequest::first(10).after(Some(Cursor::encode(&hostile)));
+    // `{` sorts after every slug character, so nothing is "after" it.
+    assert!(
+        products
+            .list(&filter, &literal)
+            .await
+            .expect("string cursor")
+            .items
+            .is_empty()
+    );
+    let forged = PageRequest::first(10).after(Some(Cursor::encode(&(
+        50,
+        serde_json::json!({"$gt": 0}),
+        "x",
+    ))));
+    let err = store
+        .orders()
+        .list_by_status(&fixtures::status("queued"), &forged)
+        .await
+        .expect_err("forged");
+    assert_eq!(err.kind(), ErrorKind::Invalid);
+    drop_db(&store).await;
+}
+
+fn event(actor: &str, details: serde_json::Value) -> AuditEvent {
+    AuditEvent {
+        at: Utc::now(),
+        actor: actor.to_owned(),
+        action: "test.hostile".into(),
+        target: None,
+        ip: None,
+        details,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_records_persist_across_connections() {
+    let database = unique("t");
+    let Some(first) = require("MongoDB", open(&database).await) else {
+        return;
+    };
+    let n = ns();
+    let mut p = fixtures::product(&format!("{n}-a"), &format!("{}-A", n.to_uppercase()));
+    p.stock = Some(7);
+    p.description = "Line one\nLine two — ünïcödé".into();
+    p.specifications
+        .insert("Format (mm.)".into(), "85 × 55".into());
+    p.tags = vec![fixtures::tag("eco"), fixtures::tag("sale")];
+    let p = first.products().insert(p).await.expect("product");
+    let p = first
+        .products()
+        .update(p)
+        .await
+        .expect("update with a dotted spec key");
+    assert_eq!(
+        first
+            .products()
+            .reserve_stock(&p.id, 2)
+            .await
+            .expect("reserve"),
+        Some(5)
+    );
+    let u = first
+        .users()
+        .insert(fixtures::user(&format!("ann-{n}@example.com")))
+        .await
+        .expect("user");
+    let o = first
+        .orders()
+        .insert(fixtures::order(u.id, "submitted", 80, fixtures::day(9)))
+        .await
+        .expect("order");
+    first
+        .audit()
+        .append(event(
+            &u.id.to_string(),
+            serde_json::json!({"big": i64::MAX, "f": 0.1}),
+        ))
+        .await
+        .expect("audit");
+    drop(first);
+
+    let second = MongoStore::connect(&config(&database))
+        .await
+        .expect("reconnect");
+    second.ping().await.expect("ping");
+    let got = second.products().get(&p.id).await.expect("product");
+    assert_eq!(
+        got.stock,
+        Some(5),
+        "stock is authoritative at the top level"
+    );
+    assert_eq!(
+        got.version,
+        p.version + 1,
+        "reserve_stock bumps the version"
+    );
+    assert_eq!(
+        got,
+        Product {
+            stock: Some(5),
+            version: p.version + 1,
+            ..p.clone()
+        }
+    );
+    assert_eq!(second.users().get(u.id).await.expect("user"), u);
+    assert_eq!(second.orders().get(o.id).await.expect("order"), o);
+    let events = second
+        .audit()
+        .recent(Some(&u.id.to_string()), 5)
+        .await
+        .expect("audit");
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].details,
+        serde_json::json!({"big": i64::MAX, "f": 0.1})
+    );
+
+    // The stored shape: typed top-level fields next to the full record.
+    let db = raw(&second).await;
+    let stored = db
+        .collection::<Document>("orders")
+        .find_one(doc! { "_id": o.id.to_string() })
+        .await;
+    let stored = stored.expect("find").expect("stored order");
+    assert_eq!(
+        stored.get("customer_id"),
+        Some(&Bson::String(u.id.to_string()))
+    );
+    assert_eq!(
+        stored.get("status"),
+        Some(&Bson::String("submitted".into()))
+    );
+    assert_eq!(stored.get("priority"), Some(&Bson::Int32(80)));
+    assert_eq!(
+        stored.get("due_ms"),
+        Some(&Bson::Int64(fixtures::day(9).timestamp_millis()))
+    );
+    assert_eq!(stored.get("version"), Some(&Bson::Int64(1)));
+    assert!(stored.get_document("doc").is_ok());
+    let stored = db
+        .collection::<Document>("products")
+        .find_one(doc! { "_id": p.id.as_str() })
+        .await;
+    let stored = stored.expect("find").expect("stored product");
+    assert_eq!(stored.get("stock"), Some(&Bson::Int64(5)));
+    assert_eq!(stored.get_array("tags").map(Vec::len).ok(), Some(2));
+    drop_db(&second).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_missing_records_and_stock_edges() {
+    let Some(store) = store().await else { return };
+    let products = store.products();
+    let n = ns();
+    let ghost = fixtures::product(&format!("{n}-ghost"), &format!("{}-G", n.to_uppercase()));
+    let nf = |e: Error| e.kind() == ErrorKind::NotFound;
+    assert!(nf(products
+        .update(ghost.clone())
+        .await
+        .expect_err("update missing")));
+    assert!(nf(products
+        .reserve_stock(&ghost.id, 1)
+        .await
+        .expect_err("reserve missing")));
+    assert!(nf(products
+        .get_by_sku(&ghost.sku)
+        .await
+        .expect_err("sku missing")));
+    let mut ghost_user = fixtures::user(&format!("ghost-{n}@example.com"));
+    ghost_user.version = 1;
+    assert!(nf(store
+        .users()
+        .update(ghost_user)
+        .await
+        .expect_err("user missing")));
+    let mut ghost_order = fixtures::order(UserId::new(), "queued", 50, fixtures::day(1));
+    ghost_order.version = 1;
+    assert!(nf(store
+        .orders()
+        .update(ghost_order)
+        .await
+        .expect_err("order missing")));
+    assert!(nf(store
+        .orders()
+        .get(OrderId::new())
+        .await
+        .expect_err("order missing")));
+
+    let mut p = fixtures::product(&format!("{n}-p"), &format!("{}-P", n.to_uppercase()));
+    p.stock = Some(3);
+    let p = products.insert(p).await.expect("insert");
+    for q in [4, u64::MAX] {
+        let err = products
+            .reserve_stock(&p.id, q)
+            .await
+            .expect_err("too many");
+        assert!(
+            matches!(
+                err,
+                Error::Conflict {
+                    reason: ConflictReason::State(_),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+    assert_eq!(
+        products.reserve_stock(&p.id, 3).await.expect("all of it"),
+        Some(0)
+    );
+    assert_eq!(
+        products.reserve_stock(&p.id, 0).await.expect("zero"),
+        Some(0)
+    );
+    let after = products.get(&p.id).await.expect("get");
+    assert_eq!((after.stock, after.version), (Some(0), 3));
+    // An update based on the pre-reservation version is stale.
+    let err = products.update(p.clone()).await.expect_err("stale");
+    assert!(
+        matches!(
+            err,
+            Error::Conflict {
+                reason: ConflictReason::StaleVersion,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let mut huge = after.clone();
+    huge.version = u64::MAX;
+    assert!(matches!(
+        products.update(huge).await,
+        Err(Error::Conflict {
+            reason: ConflictReason::StaleVersion,
+            ..
+        })
+    ));
+
+    assert!(
+        store
+            .audit()
+            .recent(None, 0)
+            .await
+            .expect("limit 0")
+            .is_empty()
+    );
+    drop_db(&store).await;
+}
+
+#[tokio::test]
+async fn mongo_unreachable_server_is_unavailable_quickly() {
+    let cfg = MongoConfig {
+        uri: "mongodb://127.0.0.1:1/?retryWrites=false".into(),
+        database: "nowhere".into(),
+        connect_timeout_ms: 300,
+    };
+    let store = MongoStore::connect(&cfg).await.expect("connect is lazy");
+    let started = Instant::now();
+    let err = store.ping().await.expect_err("nothing listens on port 1");
+    assert!(
+        matches!(
+            err,
+            Error::Unavailable {
+                retryable: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    let err = store
+        .products()
+        .get(&ProductId::parse("x").expect("id"))
+        .await
+        .expect_err("down");
+    assert_eq!(err.kind(), ErrorKind::Unavailable);
+}
+
+#[tokio::test]
+async fn mongo_bad_config_is_invalid_and_never_leaks_the_password() {
+    for (uri, database) in [
+        ("mongodb://app:hunter2@127.0.0.1:notaport/", "ok"),
+        ("postgres://app:hunter2@127.0.0.1/", "ok"),
+        (
+            "mongodb://app:hunter2@127.0.0.1/?w=nonsense&journal=maybe",
+            "ok",
+        ),
+        (DEFAULT_URI, "bad.name"),
+        (DEFAULT_URI, ""),
+    ] {
+        let cfg = MongoConfig {
+            uri: uri.into(),
+            database: database.into(),
+            connect_timeout_ms: 300,
+        };
+        let err = MongoStore::connect(&cfg).await.expect_err(uri);
+        assert_eq!(err.kind(), ErrorKind::Invalid, "{uri} {database}: {err:?}");
+        let shown = format!("{err} {err:?} {cfg:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+}

@@ -1,0 +1,203 @@
+//! [`ProductRepo`] on the `products` collection.
+
+use async_trait::async_trait;
+use futures::TryStreamExt as _;
+use mongodb::Collection;
+use mongodb::bson::{Bson, Document, doc};
+use mongodb::options::ReturnDocument;
+use puratan_core::domain::{Product, ProductId, Sku};
+use puratan_core::ports::{Page, PageRequest, ProductFilter, ProductRepo};
+use puratan_core::{ConflictReason, Error, Result};
+
+use super::error::mapper;
+use super::{from_body, get_u64, get_version, overfetch_limit, record_projection, to_body, to_i64};
+
+const ENTITY: &str = "product";
+
+/// Products keyed by their slug id.
+#[derive(Debug, Clone)]
+pub struct MongoProductRepo {
+    coll: Collection<Document>,
+}
+
+impl MongoProductRepo {
+    pub(crate) fn new(coll: Collection<Document>) -> Self {
+        Self { coll }
+    }
+
+    /// The typed, queried fields of a product (everything but `_id` and
+    /// `version`), plus its body.
+    fn fields(product: &Product) -> Result<Document> {
+        let stock = match product.stock {
+            Some(n) => Bson::Int64(to_i64("stock", n)?),
+            None => Bson::Null,
+        };
+        let tags: Vec<&str> = product.tags.iter().map(|t| t.as_str()).collect();
+        Ok(doc! {
+            "sku": product.sku.as_str(),
+            "category": product.category.as_str(),
+            "tags": tags,
+            "active": product.active,
+            "stock": stock,
+            "doc": to_body(product)?,
+        })
+    }
+
+    fn read(stored: &Document) -> Result<Product> {
+        let mut p: Product = from_body(ENTITY, stored)?;
+        p.version = get_version(ENTITY, stored)?;
+        p.stock = get_u64(ENTITY, stored, "stock")?;
+        Ok(p)
+    }
+
+    async fn find_one(&self, filter: Document) -> Result<Product> {
+        let found = self
+            .coll
+            .find_one(filter)
+            .projection(record_projection())
+            .await
+            .map_err(mapper(ENTITY))?;
+        match found {
+            Some(d) => Self::read(&d),
+            None => Err(Error::NotFound { entity: ENTITY }),
+        }
+    }
+
+    /// `Some(stock field)` when the product exists.
+    async fn stored_stock(&self, id: &ProductId) -> Result<Option<Option<u64>>> {
+        let found = self
+            .coll
+            .find_one(doc! { "_id": id.as_str() })
+            .projection(doc! { "stock": 1 })
+            .await
+            .map_err(mapper(ENTITY))?;
+        found.map(|d| get_u64(ENTITY, &d, "stock")).transpose()
+    }
+
+    async fn exists(&self, id: &ProductId) -> Result<bool> {
+        Ok(self.stored_stock(id).await?.is_some())
+    }
+}
+
+#[async_trait]
+impl ProductRepo for MongoProductRepo {
+    async fn insert(&self, mut product: Product) -> Result<Product> {
+        product.version = 1;
+        let mut d = doc! { "_id": product.id.as_str(), "version": 1_i64 };
+        d.extend(Self::fields(&product)?);
+        self.coll.insert_one(d).await.map_err(mapper(ENTITY))?;
+        Ok(product)
+    }
+
+    async fn get(&self, id: &ProductId) -> Result<Product> {
+        self.find_one(doc! { "_id": id.as_str() }).await
+    }
+
+    async fn get_by_sku(&self, sku: &Sku) -> Result<Product> {
+        self.find_one(doc! { "sku": sku.as_str() }).await
+    }
+
+    async fn update(&self, mut product: Product) -> Result<Product> {
+        let Ok(expected) = i64::try_from(product.version) else {
+            // No stored version can be this large.
+            return Err(if self.exists(&product.id).await? {
+                Error::stale(ENTITY)
+            } else {
+                Error::NotFound { entity: ENTITY }
+            });
+        };
+        product.version += 1;
+        let result = self
+            .coll
+            .update_one(
+                doc! { "_id": product.id.as_str(), "version": expected },
+                doc! { "$set": Self::fields(&product)?, "$inc": { "version": 1_i64 } },
+            )
+            .await
+            .map_err(mapper(ENTITY))?;
+        if result.matched_count == 0 {
+            return Err(if self.exists(&product.id).await? {
+                Error::stale(ENTITY)
+            } else {
+                Error::NotFound { entity: ENTITY }
+            });
+        }
+        Ok(product)
+    }
+
+    async fn delete(&self, id: &ProductId) -> Result<()> {
+        let result = self
+            .coll
+            .delete_one(doc! { "_id": id.as_str() })
+            .await
+            .map_err(mapper(ENTITY))?;
+        if result.deleted_count == 0 {
+            return Err(Error::NotFound { entity: ENTITY });
+        }
+        Ok(())
+    }
+
+    async fn list(&self, filter: &ProductFilter, page: &PageRequest) -> Result<Page<Product>> {
+        let after: Option<String> = page.after.as_ref().map(|c| c.decode()).transpose()?;
+        let mut query = Document::new();
+        if let Some(category) = &filter.category {
+            query.insert("category", category.as_str());
+        }
+        if let Some(tag) = &filter.tag {
+            // Equality on an array field matches any element.
+            query.insert("tags", tag.as_str());
+        }
+        if !filter.include_inactive {
+            query.insert("active", true);
+        }
+        if let Some(after) = after {
+            query.insert("_id", doc! { "$gt": after });
+        }
+        let docs: Vec<Document> = self
+            .coll
+            .find(query)
+            .sort(doc! { "_id": 1 })
+            .limit(overfetch_limit(page.size()))
+            .projection(record_projection())
+            .await
+            .map_err(mapper(ENTITY))?
+            .try_collect()
+            .await
+            .map_err(mapper(ENTITY))?;
+        let items = docs.iter().map(Self::read).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(items, page.size(), |p| {
+            p.id.to_string()
+        }))
+    }
+
+    /// One atomic `findAndModify` guarded by `stock >= quantity`: MongoDB
+    /// applies the check and the `$inc` under one document lock, so
+    /// concurrent callers never oversell. Only when it matches nothing is
+    /// the document read to tell "not found", "no stock control" (`stock`
+    /// null never matches `$gte`) and "not enough stock" apart.
+    async fn reserve_stock(&self, id: &ProductId, quantity: u64) -> Result<Option<u64>> {
+        if let Ok(q) = i64::try_from(quantity) {
+            let updated = self
+                .coll
+                .find_one_and_update(
+                    doc! { "_id": id.as_str(), "stock": { "$gte": q } },
+                    doc! { "$inc": { "stock": -q, "version": 1_i64 } },
+                )
+                .return_document(ReturnDocument::After)
+                .projection(doc! { "stock": 1 })
+                .await
+                .map_err(mapper(ENTITY))?;
+            if let Some(d) = updated {
+                return get_u64(ENTITY, &d, "stock");
+            }
+        }
+        match self.stored_stock(id).await? {
+            None => Err(Error::NotFound { entity: ENTITY }),
+            Some(None) => Ok(None),
+            Some(Some(_)) => Err(Error::Conflict {
+                entity: ENTITY,
+                reason: ConflictReason::State("not enough stock".into()),
+            }),
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! [`UserRepo`] on the `users` collection.
+
+use async_trait::async_trait;
+use futures::TryStreamExt as _;
+use mongodb::Collection;
+use mongodb::bson::{Document, doc};
+use puratan_core::domain::{Email, User, UserId};
+use puratan_core::ports::{Page, PageRequest, UserRepo};
+use puratan_core::{Error, Result};
+
+use super::error::mapper;
+use super::{from_body, get_version, overfetch_limit, record_projection, to_body};
+
+const ENTITY: &str = "user";
+
+/// Users keyed by the string form of their UUIDv7 id, which sorts by
+/// creation time like [`UserId`] itself.
+#[derive(Debug, Clone)]
+pub struct MongoUserRepo {
+    coll: Collection<Document>,
+}
+
+impl MongoUserRepo {
+    pub(crate) fn new(coll: Collection<Document>) -> Self {
+        Self { coll }
+    }
+
+    fn read(stored: &Document) -> Result<User> {
+        let mut u: User = from_body(ENTITY, stored)?;
+        u.version = get_version(ENTITY, stored)?;
+        Ok(u)
+    }
+
+    async fn find_one(&self, filter: Document) -> Result<User> {
+        let found = self
+            .coll
+            .find_one(filter)
+            .projection(record_projection())
+            .await
+            .map_err(mapper(ENTITY))?;
+        match found {
+            Some(d) => Self::read(&d),
+            None => Err(Error::NotFound { entity: ENTITY }),
+        }
+    }
+
+    async fn missing_or_stale(&self, id: UserId) -> Result<Error> {
+        let found = self
+            .coll
+            .find_one(doc! { "_id": id.to_string() })
+            .projection(doc! { "_id": 1 })
+            .await
+            .map_err(mapper(ENTITY))?;
+        Ok(match found {
+            Some(_) => Error::stale(ENTITY),
+            None => Error::NotFound { entity: ENTITY },
+        })
+    }
+}
+
+#[async_trait]
+impl UserRepo for MongoUserRepo {
+    async fn insert(&self, mut user: User) -> Result<User> {
+        user.version = 1;
+        let d = doc! {
+            "_id": user.id.to_string(),
+            "email": user.email.as_str(),
+            "version": 1_i64,
+            "doc": to_body(&user)?,
+        };
+        self.coll.insert_one(d).await.map_err(mapper(ENTITY))?;
+        Ok(user)
+    }
+
+    async fn get(&self, id: UserId) -> Result<User> {
+        self.find_one(doc! { "_id": id.to_string() }).await
+    }
+
+    async fn get_by_email(&self, email: &Email) -> Result<User> {
+        self.find_one(doc! { "email": email.as_str() }).await
+    }
+
+    async fn update(&self, mut user: User) -> Result<User> {
+        let Ok(expected) = i64::try_from(user.version) else {
+            return Err(self.missing_or_stale(user.id).await?);
+        };
+        user.version += 1;
+        let set = doc! { "email": user.email.as_str(), "doc": to_body(&user)? };
+        let result = self
+            .coll
+            .update_one(
+                doc! { "_id": user.id.to_string(), "version": expected },
+                doc! { "$set": set, "$inc": { "version": 1_i64 } },
+            )
+            .await
+            .map_err(mapper(ENTITY))?;
+        if result.matched_count == 0 {
+            return Err(self.missing_or_stale(user.id).await?);
+        }
+        Ok(user)
+    }
+
+    async fn list(&self, page: &PageRequest) -> Result<Page<User>> {
+        let after: Option<UserId> = page.after.as_ref().map(|c| c.decode()).transpose()?;
+        let query = match after {
+            Some(a) => doc! { "_id": { "$gt": a.to_string() } },
+            None => doc! {},
+        };
+        let docs: Vec<Document> = self
+            .coll
+            .find(query)
+            .sort(doc! { "_id": 1 })
+            .limit(overfetch_limit(page.size()))
+            .projection(record_projection())
+            .await
+            .map_err(mapper(ENTITY))?
+            .try_collect()
+            .await
+            .map_err(mapper(ENTITY))?;
+        let items = docs.iter().map(Self::read).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(items, page.size(), |u| u.id))
+    }
+}
