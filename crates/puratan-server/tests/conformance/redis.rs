@@ -307,3 +307,115 @@ async fn session_index_is_pruned_and_expires() {
         "deleting the last session empties (removes) the index"
     );
 }
+
+/// A throwaway redis-server of this test's own, on a free port, so it can
+/// be stopped without disturbing the shared one. `None` when the binary is
+/// not installed.
+struct OwnRedis {
+    child: tokio::process::Child,
+    port: u16,
+}
+
+impl OwnRedis {
+    async fn start(port: u16) -> Option<Self> {
+        let child = tokio::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn();
+        let Ok(child) = child else {
+            eprintln!("redis-server is not installed; skipping");
+            return None;
+        };
+        let this = Self { child, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "own redis-server did not start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Some(this)
+    }
+
+    async fn stop(mut self) {
+        self.child.kill().await.expect("kill own redis-server");
+    }
+}
+
+async fn free_port() -> u16 {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_connection_fails_fast_and_recovers() {
+    // Only where a Redis is expected at all (skips like the other tests).
+    let Some(_shared) = backend().await else {
+        return;
+    };
+    let port = free_port().await;
+    let Some(server) = OwnRedis::start(port).await else {
+        return;
+    };
+    let config = RedisConfig {
+        connect_timeout_ms: 500,
+        ..RedisConfig::new(format!("redis://127.0.0.1:{port}")).with_key_prefix(unique("t"))
+    };
+    let b = RedisBackend::connect(&config).await.expect("connect");
+    let cache = b.cache();
+    cache
+        .set("k", Bytes::from_static(b"v"), Duration::from_secs(30))
+        .await
+        .expect("set");
+
+    server.stop().await;
+    let started = Instant::now();
+    let err = cache.get("k").await.expect_err("server is gone");
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err:?}");
+    let err = b.ping().await.expect_err("server is gone");
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err:?}");
+    let err = b
+        .rate_limiter()
+        .check("k", Quota::per_minute(1))
+        .await
+        .expect_err("server is gone");
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "failing took {:?}",
+        started.elapsed()
+    );
+
+    // Back again (empty: it keeps nothing on disk): the same backend
+    // reconnects by itself, and the Lua script is reloaded on demand.
+    let Some(server) = OwnRedis::start(port).await else {
+        return;
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while b.ping().await.is_err() {
+        assert!(Instant::now() < deadline, "no reconnect");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(cache.get("k").await.expect("get"), None);
+    assert!(
+        b.rate_limiter()
+            .check("k", Quota::per_minute(1))
+            .await
+            .expect("check")
+            .allowed
+    );
+    server.stop().await;
+}

@@ -83,8 +83,12 @@ impl RedisBackend {
             .set_connection_timeout(Some(timeout))
             // Commands get at least 2 s: a busy server must not look down.
             .set_response_timeout(Some(timeout.max(Duration::from_secs(2))))
-            // Reconnects after start-up back off 100 ms, 200 ms, …
-            .set_number_of_retries(3);
+            // A lost connection is re-opened in the background; commands
+            // meanwhile wait for at most two quick attempts (~100 ms, then
+            // ~200 ms) and then fail with `Unavailable`, so a Redis outage
+            // costs a request a fraction of a second, not a hang.
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
         let manager = tokio::time::timeout(
             timeout,
             ConnectionManager::new_with_config(client, manager_config),
