@@ -7,6 +7,7 @@
 //! database of its own. Without a server the tests skip loudly, or fail
 //! when `CI=true`.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -167,9 +168,11 @@ async fn mongo_ensure_indexes_is_idempotent() {
             "products",
             &[
                 ("_id_", false),
-                ("category_id", false),
+                ("active_id", false),
+                ("category_active_id", false),
+                ("category_tags_active_id", false),
                 ("sku_unique", true),
-                ("tags_id", false),
+                ("tags_active_id", false),
             ],
         ),
         ("users", &[("_id_", false), ("email_unique", true)]),
@@ -599,4 +602,145 @@ async fn mongo_bad_config_is_invalid_and_never_leaks_the_password() {
         let shown = format!("{err} {err:?} {cfg:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
     }
+}
+
+/// Pages through a listing to the end, with `size` items per page.
+async fn walk<T, F, Fut>(size: u32, mut fetch: F) -> Vec<T>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = puratan_core::Result<puratan_core::ports::Page<T>>>,
+{
+    let mut out = Vec::new();
+    let mut page = PageRequest::first(size);
+    // A cursor that does not advance must fail the test, not hang it.
+    for _ in 0..1_000 {
+        let got = fetch(page).await.expect("page");
+        assert!(got.items.len() <= size as usize);
+        out.extend(got.items);
+        match got.next {
+            Some(c) => page = PageRequest::first(size).after(Some(c)),
+            None => return out,
+        }
+    }
+    panic!("paging did not end after 1000 pages");
+}
+
+/// Every listing, at several page sizes, returns exactly what the
+/// in-memory reference implementation returns for the same data: many
+/// ties in the production queue (so every tie-break range is crossed by a
+/// page boundary) and a mix of active and inactive products (so admin
+/// views merge both across pages).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongo_listings_match_the_memory_reference() {
+    use puratan_core::memory::{MemoryOrderRepo, MemoryProductRepo, MemoryUserRepo};
+    use puratan_core::ports::{OrderRepo, ProductRepo, UserRepo};
+
+    let Some(store) = store().await else { return };
+    let (mp, mu, mo) = (store.products(), store.users(), store.orders());
+    let rp: Arc<dyn ProductRepo> = Arc::new(MemoryProductRepo::new());
+    let ru: Arc<dyn UserRepo> = Arc::new(MemoryUserRepo::new());
+    let ro: Arc<dyn OrderRepo> = Arc::new(MemoryOrderRepo::new());
+
+    let n = ns();
+    for i in 0..30_usize {
+        let mut p = fixtures::product(
+            &format!("{n}-{i:02}"),
+            &format!("{}-{i:02}", n.to_uppercase()),
+        );
+        p.category = fixtures::category(if i % 3 == 0 { "posters" } else { "cards" });
+        p.tags = ["eco", "sale", "new"]
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| (i >> k) & 1 == 1)
+            .map(|(_, t)| fixtures::tag(t))
+            .collect();
+        p.active = i % 4 != 1;
+        p.stock = (i % 5 == 0).then_some(i as u64);
+        assert_eq!(
+            mp.insert(p.clone()).await.expect("mongo"),
+            rp.insert(p).await.expect("memory")
+        );
+    }
+    let mut customers = Vec::new();
+    for i in 0..6 {
+        let u = fixtures::user(&format!("u{i}-{n}@example.com"));
+        customers.push(u.id);
+        assert_eq!(
+            mu.insert(u.clone()).await.expect("mongo"),
+            ru.insert(u).await.expect("memory")
+        );
+    }
+    let queue = fixtures::status("queued");
+    for i in 0..40_usize {
+        let status = if i % 7 == 3 { "printing" } else { "queued" };
+        let priority = [30, 50, 80][i % 3];
+        let due = fixtures::day(1 + (i % 4) as u32 / 2);
+        let o = fixtures::order(customers[i % 6], status, priority, due);
+        assert_eq!(
+            mo.insert(o.clone()).await.expect("mongo"),
+            ro.insert(o).await.expect("memory")
+        );
+    }
+
+    for size in [1, 2, 3, 7, 100] {
+        let filters = [None, Some("cards")].into_iter().flat_map(|c| {
+            [None, Some("sale")].into_iter().flat_map(move |t| {
+                [false, true].map(|include_inactive| ProductFilter {
+                    category: c.map(fixtures::category),
+                    tag: t.map(fixtures::tag),
+                    include_inactive,
+                })
+            })
+        });
+        for f in filters {
+            let got = walk(size, |p| {
+                let (mp, f) = (mp.clone(), f.clone());
+                async move { mp.list(&f, &p).await }
+            })
+            .await;
+            let want = walk(size, |p| {
+                let (rp, f) = (rp.clone(), f.clone());
+                async move { rp.list(&f, &p).await }
+            })
+            .await;
+            assert_eq!(got, want, "products, size {size}, {f:?}");
+        }
+        let got = walk(size, |p| {
+            let mu = mu.clone();
+            async move { mu.list(&p).await }
+        })
+        .await;
+        let want = walk(size, |p| {
+            let ru = ru.clone();
+            async move { ru.list(&p).await }
+        })
+        .await;
+        assert_eq!(got, want, "users, size {size}");
+        let got = walk(size, |p| {
+            let (mo, q) = (mo.clone(), queue.clone());
+            async move { mo.list_by_status(&q, &p).await }
+        })
+        .await;
+        let want = walk(size, |p| {
+            let (ro, q) = (ro.clone(), queue.clone());
+            async move { ro.list_by_status(&q, &p).await }
+        })
+        .await;
+        assert_eq!(got.len(), 34);
+        assert_eq!(got, want, "queue, size {size}");
+        for &c in &customers[..2] {
+            let got = walk(size, |p| {
+                let mo = mo.clone();
+                async move { mo.list_by_customer(c, &p).await }
+            })
+            .await;
+            let want = walk(size, |p| {
+                let ro = ro.clone();
+                async move { ro.list_by_customer(c, &p).await }
+            })
+            .await;
+            assert_eq!(got, want, "customer, size {size}");
+        }
+    }
+    drop_db(&store).await;
 }

@@ -8,18 +8,26 @@
 //!
 //! | collection | index | serves |
 //! |------------|-------|--------|
-//! | `products` | `_id` (built in) | get, delete, unfiltered list |
+//! | `products` | `_id` (built in) | get, update, delete, reserve_stock |
 //! | `products` | `sku_unique` `{sku}` unique | get_by_sku, SKU uniqueness |
-//! | `products` | `category_id` `{category, _id}` | list by category |
-//! | `products` | `tags_id` `{tags, _id}` | list by tag |
+//! | `products` | `active_id` `{active, _id}` | list |
+//! | `products` | `category_active_id` `{category, active, _id}` | list by category |
+//! | `products` | `tags_active_id` `{tags, active, _id}` | list by tag |
+//! | `products` | `category_tags_active_id` `{category, tags, active, _id}` | list by category and tag |
 //! | `users`    | `email_unique` `{email}` unique | get_by_email, uniqueness |
 //! | `orders`   | `customer_newest` `{customer_id, _id: -1}` | list_by_customer |
 //! | `orders`   | `status_queue` `{status, priority: -1, due_ms, _id}` | list_by_status |
 //! | `audit`    | `actor_recent` `{actor, at: -1, _id: -1}` | recent(actor) |
 //! | `audit`    | `recent` `{at: -1, _id: -1}` | recent() |
 //!
-//! The audit indexes end in `_id` so "newest first" with its tie-break is
-//! read straight from the index, without an in-memory sort.
+//! Every listing index is "equality fields, then the sort key", so MongoDB
+//! reads a page in index order and stops at the limit. The product listing
+//! indexes include `active`, and `list` always filters on it: SecantusDB
+//! (the test server) uses an index only when it covers *every* predicate of
+//! a query and otherwise scans the collection, so `{category, _id}` with
+//! `active` as a residual filter would be a collection scan there. The
+//! audit indexes end in `_id` so "newest first" with its tie-break comes
+//! straight from the index.
 
 use mongodb::bson::{Document, doc};
 use mongodb::options::IndexOptions;
@@ -43,8 +51,22 @@ pub(crate) fn all() -> Vec<(&'static str, Vec<IndexModel>)> {
             PRODUCTS,
             vec![
                 index("sku_unique", doc! { "sku": 1 }, true),
-                index("category_id", doc! { "category": 1, "_id": 1 }, false),
-                index("tags_id", doc! { "tags": 1, "_id": 1 }, false),
+                index("active_id", doc! { "active": 1, "_id": 1 }, false),
+                index(
+                    "category_active_id",
+                    doc! { "category": 1, "active": 1, "_id": 1 },
+                    false,
+                ),
+                index(
+                    "tags_active_id",
+                    doc! { "tags": 1, "active": 1, "_id": 1 },
+                    false,
+                ),
+                index(
+                    "category_tags_active_id",
+                    doc! { "category": 1, "tags": 1, "active": 1, "_id": 1 },
+                    false,
+                ),
             ],
         ),
         (
