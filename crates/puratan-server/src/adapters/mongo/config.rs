@@ -88,6 +88,14 @@ pub(crate) fn redact_uri(uri: &str) -> String {
     }
 }
 
+/// The password part of the URI's user info, as written (still
+/// percent-encoded), for scrubbing it from messages.
+pub(crate) fn password(uri: &str) -> Option<&str> {
+    let (_, rest) = uri.split_once("://")?;
+    let (userinfo, _) = rest.rsplit_once('@')?;
+    userinfo.split_once(':').map(|(_, password)| password)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +124,8 @@ mod tests {
         assert_eq!(redact_uri("mongodb://u:p@w@h/"), "mongodb://u:***@h/");
         assert_eq!(redact_uri("mongodb://onlyuser@h/"), "mongodb://onlyuser@h/");
         assert_eq!(redact_uri("garbage:pw"), "***");
+        assert_eq!(password("mongodb://u:p%40ss@h/"), Some("p%40ss"));
+        assert_eq!(password("mongodb://h/"), None);
     }
 
     #[test]

@@ -91,7 +91,10 @@ impl MongoStore {
             .await
             .map_err(|e| {
                 // The driver's message may quote the URI: never echo a password.
-                let msg = e.to_string().replace(&config.uri, &config.redacted_uri());
+                let mut msg = e.to_string().replace(&config.uri, &config.redacted_uri());
+                if let Some(password) = config::password(&config.uri).filter(|p| !p.is_empty()) {
+                    msg = msg.replace(password, "***");
+                }
                 match error::map_err("mongo", e) {
                     unavailable @ Error::Unavailable { .. } => unavailable,
                     _ => invalid(format!(
