@@ -70,26 +70,21 @@ pub async fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let router = http::router(app.clone());
     let grace = Duration::from_millis(app.config.server.shutdown_grace_ms);
+    let tls = match &app.config.server.tls {
+        Some(tls) => {
+            // ring is the one crypto provider in our dependency tree.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            Some(
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert_path, &tls.key_path)
+                    .await?,
+            )
+        }
+        None => None,
+    };
     let join = tokio::spawn(async move {
-        let (signalled_tx, signalled_rx) = oneshot::channel::<()>();
-        let server = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stop_rx.await;
-            tracing::info!("shutting down: finishing in-flight requests");
-            let _ = signalled_tx.send(());
-        });
-        let server = async move { server.await.map_err(anyhow::Error::from) };
-        tokio::pin!(server);
-        // Once shutdown starts, give in-flight requests `grace` to finish.
-        let result = tokio::select! {
-            r = &mut server => r,
-            _ = async { let _ = signalled_rx.await; tokio::time::sleep(grace).await } => {
-                tracing::warn!("grace period over: closing remaining connections");
-                Ok(())
-            }
+        let result = match tls {
+            None => serve_plain(listener, router, stop_rx, grace).await,
+            Some(tls) => serve_tls(listener, router, tls, stop_rx, grace).await,
         };
         let _ = consumer_stop_tx.send(true);
         let _ = consumer.await;
@@ -101,6 +96,55 @@ pub async fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running
         stop: Some(stop_tx),
         join,
     })
+}
+
+async fn serve_plain(
+    listener: TcpListener,
+    router: axum::Router,
+    stop: oneshot::Receiver<()>,
+    grace: Duration,
+) -> anyhow::Result<()> {
+    let (signalled_tx, signalled_rx) = oneshot::channel::<()>();
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = stop.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = signalled_tx.send(());
+    });
+    let server = async move { server.await.map_err(anyhow::Error::from) };
+    tokio::pin!(server);
+    // Once shutdown starts, in-flight requests get `grace` to finish.
+    tokio::select! {
+        r = &mut server => r,
+        _ = async { let _ = signalled_rx.await; tokio::time::sleep(grace).await } => {
+            tracing::warn!("grace period over: closing remaining connections");
+            Ok(())
+        }
+    }
+}
+
+async fn serve_tls(
+    listener: TcpListener,
+    router: axum::Router,
+    tls: axum_server::tls_rustls::RustlsConfig,
+    stop: oneshot::Receiver<()>,
+    grace: Duration,
+) -> anyhow::Result<()> {
+    let handle = axum_server::Handle::new();
+    let on_stop = handle.clone();
+    tokio::spawn(async move {
+        let _ = stop.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        on_stop.graceful_shutdown(Some(grace));
+    });
+    axum_server::from_tcp_rustls(listener.into_std()?, tls)
+        .handle(handle)
+        .serve(router.into_make_service_with_connect_info::<SocketAddr>())
+        .await?;
+    Ok(())
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -112,3 +112,55 @@ async fn metrics_cover_requests_cache_and_process() {
         assert!(m.contains(needle), "missing {needle}\n{m}");
     }
 }
+
+#[tokio::test]
+async fn serves_https_when_tls_is_configured() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(std::process::Stdio::null())
+        .status();
+    let Some(status) = puratan_testkit::service::require("openssl CLI", made) else {
+        return;
+    };
+    assert!(status.success(), "openssl req failed");
+    let app = spawn_app_with(|c| {
+        c.server.tls = Some(puratan_server::config::TlsConfig {
+            cert_path: cert.clone(),
+            key_path: key.clone(),
+        });
+    })
+    .await;
+    let https = app.base.replace("http://", "https://");
+    // Async process: the server runs on this test's runtime.
+    let out = tokio::process::Command::new("curl")
+        .args(["-sk", "--max-time", "10", &format!("{https}/healthz")])
+        .output()
+        .await
+        .expect("curl");
+    let body: Value = serde_json::from_slice(&out.stdout).expect("json over https");
+    assert_eq!(body["status"], "ok");
+    // Plain HTTP on the TLS port is not served.
+    let plain = app
+        .client
+        .get(app.url("/healthz"))
+        .timeout(std::time::Duration::from_secs(2))
+        .send()
+        .await;
+    assert!(plain.map(|r| !r.status().is_success()).unwrap_or(true));
+}

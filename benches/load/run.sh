@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# End-to-end load: GET /api/v1/products/business-card under wrk, for
+#   1. a bare axum route returning the same bytes (baseline),
+#   2. puratan on the embedded default (full gateway: request id, access
+#      log, metrics, rate limit with a budget wrk cannot exhaust, time limit),
+#   3. puratan on MongoDB (SecantusDB) + Redis + RabbitMQ   [MODE=all]
+# and prints requests/s, p99 latency and the gateway/bare ratio.
+#
+#   benches/load/run.sh            # embedded only
+#   MODE=all benches/load/run.sh   # also against the services
+#   DURATION=20s CONNECTIONS=64 benches/load/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/env.sh
+apt_ensure wrk bc curl
+
+MODE="${MODE:-embedded}"
+DURATION="${DURATION:-10s}"
+CONNECTIONS="${CONNECTIONS:-64}"
+THREADS="${THREADS:-2}"
+PATH_UNDER_TEST="/api/v1/products/business-card"
+
+cargo build --locked --release -q -p puratan-server --bin puratan --example bare_axum
+BIN="$CARGO_TARGET_DIR/release"
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+wait_port() {
+    for _ in $(seq 1 200); do
+        curl -fsS "http://127.0.0.1:$1$2" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "nothing answered on port $1" >&2
+    return 1
+}
+
+# Prints "requests_per_second p99".
+load() {
+    local out
+    out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$1$PATH_UNDER_TEST")"
+    echo "$out" >"$WORK/wrk-$1.txt"
+    local rps p99 non2xx
+    rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+    p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
+    non2xx="$(awk '/Non-2xx/ {print $NF}' <<<"$out")"
+    if [[ -n "$non2xx" ]]; then
+        echo "error: $non2xx non-2xx responses on port $1" >&2
+        cat "$WORK/wrk-$1.txt" >&2
+        exit 1
+    fi
+    echo "$rps $p99"
+}
+
+start_puratan() {
+    local port="$1"; shift
+    mkdir -p "$WORK/$port"
+    env -i PATH="$PATH" HOME="$HOME" \
+        PURATAN__SERVER__PORT="$port" \
+        PURATAN__SQLITE__PATH="$WORK/$port/puratan.db" \
+        PURATAN__FILES__ROOT="$WORK/$port/files" \
+        PURATAN__CATALOG__SEED_FILE="$PWD/examples/catalog.json" \
+        PURATAN__RATE_LIMITS__PUBLIC_PER_MINUTE=1000000000 \
+        "$@" "$BIN/puratan" serve >"$WORK/$port.log" 2>&1 &
+    PIDS+=($!)
+    wait_port "$port" /healthz
+}
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+
+PORT=8090 "$BIN/examples/bare_axum" >/dev/null 2>&1 &
+PIDS+=($!)
+wait_port 8090 "$PATH_UNDER_TEST"
+read -r bare_rps bare_p99 < <(load 8090)
+
+start_puratan 8091
+read -r emb_rps emb_p99 < <(load 8091)
+
+printf '\n%-40s %12s %10s %8s\n' "target" "req/s" "p99" "vs bare"
+printf '%-40s %12s %10s %8s\n' "bare axum (same bytes)" "$bare_rps" "$bare_p99" "100%"
+printf '%-40s %12s %10s %7.0f%%\n' "puratan embedded (full gateway)" "$emb_rps" "$emb_p99" "$(echo "100*$emb_rps/$bare_rps" | bc -l)"
+
+if [[ "$MODE" == "all" ]]; then
+    scripts/services/redis.sh >/dev/null
+    scripts/services/rabbitmq.sh >/dev/null
+    scripts/services/mongo.sh >/dev/null
+    start_puratan 8092 \
+        PURATAN__STORAGE=mongodb \
+        PURATAN__MONGODB__URI="mongodb://127.0.0.1:27018/?retryWrites=false" \
+        PURATAN__MONGODB__DATABASE="bench_$RANDOM$RANDOM" \
+        PURATAN__CACHE=redis PURATAN__REDIS__KEY_PREFIX="bench$RANDOM" \
+        PURATAN__EVENTS=rabbitmq
+    read -r svc_rps svc_p99 < <(load 8092)
+    printf '%-40s %12s %10s %7.0f%%\n' "puratan mongodb+redis+rabbitmq" "$svc_rps" "$svc_p99" "$(echo "100*$svc_rps/$bare_rps" | bc -l)"
+fi
