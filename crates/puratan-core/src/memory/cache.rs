@@ -66,10 +66,10 @@ impl Cache for MemoryCache {
         if entries.len() >= self.capacity && !entries.contains_key(key) {
             let now = Instant::now();
             entries.retain(|_, e| e.live(now));
-            if entries.len() >= self.capacity {
-                if let Some(victim) = entries.keys().next().cloned() {
-                    entries.remove(&victim);
-                }
+            if entries.len() >= self.capacity
+                && let Some(victim) = entries.keys().next().cloned()
+            {
+                entries.remove(&victim);
             }
         }
         entries.insert(key.to_owned(), Expiring::new(value, ttl));

@@ -38,7 +38,11 @@ impl MemoryRateLimiter {
     pub fn check_now(&self, key: &str, quota: Quota) -> RateLimitDecision {
         let now = self.now_us();
         let mut tats = self.tats.lock();
-        if self.checks.fetch_add(1, Ordering::Relaxed) % Self::PRUNE_EVERY == 0 {
+        if self
+            .checks
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(Self::PRUNE_EVERY)
+        {
             tats.retain(|_, tat| *tat > now);
         }
         let (decision, new_tat) = gcra::check(tats.get(key).copied(), now, quota);

@@ -236,7 +236,7 @@ impl OrderRepo for MemoryOrderRepo {
             .values()
             .filter(|o| o.customer_id == customer && before.is_none_or(|b| o.id < b))
             .collect();
-        items.sort_by(|a, b| b.id.cmp(&a.id));
+        items.sort_by_key(|o| std::cmp::Reverse(o.id));
         let items = items.into_iter().take(page.size() + 1).cloned().collect();
         Ok(Page::from_overfetch(items, page.size(), |o| o.id))
     }

@@ -160,7 +160,8 @@ async fn invalid_catalog_files_change_nothing() {
     let app = spawn_app().await;
     let original: Value =
         serde_json::from_slice(&std::fs::read(sample_catalog()).expect("read")).expect("json");
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
+    type Mutation = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(Mutation, &str)> = vec![
         (
             Box::new(|d| d["products"][1]["press"] = Value::from("no-such-press")),
             "products[1].press",
