@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 #[serde(default)]
 pub struct RabbitConfig {
     pub url: String,
-    /// Un-acked deliveries a subscriber may hold at once (`basic.qos`).
+    /// Un-acked deliveries a subscriber may hold at once (`basic.qos`;
+    /// 0 means no limit).
     pub prefetch: u16,
     /// `x-expires` of durable queues: a queue without consumers for this
     /// long is deleted by the broker, so abandoned queues do not pile up.
