@@ -313,7 +313,6 @@ async fn session_index_is_pruned_and_expires() {
 /// not installed.
 struct OwnRedis {
     child: tokio::process::Child,
-    port: u16,
 }
 
 impl OwnRedis {
@@ -336,7 +335,7 @@ impl OwnRedis {
             eprintln!("redis-server is not installed; skipping");
             return None;
         };
-        let this = Self { child, port };
+        let this = Self { child };
         let deadline = Instant::now() + Duration::from_secs(10);
         while tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
