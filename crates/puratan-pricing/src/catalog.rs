@@ -1,6 +1,7 @@
 //! Catalog model, loading and up-front validation.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -12,8 +13,34 @@ use crate::json::{
     MAX_AMOUNT, MAX_MM, Obj, Path, array, boolean, bounded, decimal, money, object, opt, req,
     string, uint,
 };
+use crate::lookup::Lookup;
+use crate::num::{PCT, add, mul};
 
 pub(crate) const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
+
+/// Text shared between the catalog and the quotes built from it.
+pub(crate) type Text = Arc<str>;
+
+/// Line labels and ids that do not come from the catalog document, allocated
+/// once per catalog so quotes can share them.
+#[derive(Debug, Clone)]
+pub(crate) struct FixedText {
+    pub(crate) setup_fee: Text,
+    pub(crate) minimum_charge: Text,
+    pub(crate) saddle_stitch: (Text, Text),
+    pub(crate) perfect: (Text, Text),
+}
+
+impl Default for FixedText {
+    fn default() -> Self {
+        Self {
+            setup_fee: "Setup fee".into(),
+            minimum_charge: "Minimum charge".into(),
+            saddle_stitch: ("saddle_stitch".into(), "Saddle stitching".into()),
+            perfect: ("perfect".into(), "Perfect binding".into()),
+        }
+    }
+}
 /// Upper bound for day counts (turnaround days, extra days, quote validity).
 pub(crate) const MAX_DAYS: u32 = 3650;
 
@@ -21,23 +48,24 @@ pub(crate) const MAX_DAYS: u32 = 3650;
 /// quoting needs) and `Send + Sync`.
 #[derive(Debug, Clone)]
 pub struct Catalog {
-    pub(crate) version: String,
-    pub(crate) currency: String,
+    pub(crate) version: Text,
+    pub(crate) currency: Text,
     pub(crate) minor: u32,
     /// currency code -> (rate, minor units)
-    pub(crate) rates: HashMap<String, (Decimal, u32)>,
+    pub(crate) rates: Lookup<(Decimal, u32)>,
     pub(crate) validity_days: u32,
     pub(crate) papers: Vec<Paper>,
     pub(crate) finishing: Vec<Finishing>,
     pub(crate) turnarounds: Vec<Turnaround>,
     pub(crate) materials: Vec<Material>,
-    pub(crate) groups: HashMap<String, Group>,
+    pub(crate) groups: Lookup<Group>,
     /// lower-cased code -> coupon
-    pub(crate) coupons: HashMap<String, Coupon>,
-    /// region -> tax category -> rate_pct
-    pub(crate) tax: HashMap<String, HashMap<String, Decimal>>,
+    pub(crate) coupons: Lookup<Coupon>,
+    /// per tax category (see [`Product::tax_ix`]): region -> normalised rate_pct
+    pub(crate) tax: Vec<Lookup<Decimal>>,
     pub(crate) products: Vec<Product>,
     pub(crate) product_index: HashMap<String, usize>,
+    pub(crate) fixed: FixedText,
 }
 
 #[derive(Debug, Clone)]
@@ -49,19 +77,25 @@ pub(crate) struct Press {
     pub(crate) click_cost: HashMap<String, Decimal>,
     pub(crate) setup_sheets: HashMap<String, u32>,
     pub(crate) spoilage_pct: Decimal,
+    /// Name and line labels of every colour with a click cost, formatted once
+    /// per press and shared by all products printed on it.
+    pub(crate) color_text: HashMap<String, [Text; 4]>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct Paper {
-    pub(crate) id: String,
-    pub(crate) name: String,
+    pub(crate) id: Text,
+    pub(crate) name: Text,
     pub(crate) sheet_cost: Decimal,
+    /// Booklet line labels `Inner pages: <name>` and `Cover: <name>`.
+    pub(crate) inner_label: Text,
+    pub(crate) cover_label: Text,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct Finishing {
-    pub(crate) id: String,
-    pub(crate) name: String,
+    pub(crate) id: Text,
+    pub(crate) name: Text,
     pub(crate) setup: Decimal,
     pub(crate) per_sheet: Decimal,
     pub(crate) per_piece: Decimal,
@@ -79,14 +113,14 @@ pub(crate) struct Turnaround {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Material {
-    pub(crate) id: String,
-    pub(crate) name: String,
+    pub(crate) id: Text,
+    pub(crate) name: Text,
     pub(crate) per_sqm: Decimal,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct Group {
-    pub(crate) id: String,
+    pub(crate) id: Text,
     pub(crate) discount_pct: Decimal,
 }
 
@@ -98,7 +132,7 @@ pub(crate) enum CouponKind {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Coupon {
-    pub(crate) code: String,
+    pub(crate) code: Text,
     pub(crate) kind: CouponKind,
     pub(crate) value: Decimal,
     pub(crate) valid_from: Option<DateTime<Utc>>,
@@ -119,10 +153,15 @@ pub(crate) struct QtyRule {
 #[derive(Debug, Clone)]
 pub(crate) struct Product {
     pub(crate) id: String,
-    pub(crate) name: String,
+    pub(crate) name: Text,
     pub(crate) method: String,
     pub(crate) tax_category: String,
+    /// Index into [`Catalog::tax`]; `None` when no rule has this category.
+    pub(crate) tax_ix: Option<usize>,
     pub(crate) turnarounds: Vec<usize>,
+    /// (1 + markup_pct/100) × multiplier for each entry of `turnarounds`
+    /// (`None` on overflow, reported when quoting).
+    pub(crate) selling: Vec<Option<Decimal>>,
     pub(crate) finishing: Vec<usize>,
     pub(crate) qty: QtyRule,
     pub(crate) setup_fee: Decimal,
@@ -143,8 +182,12 @@ pub(crate) enum Kind {
 /// A print colour resolved against the press at load time.
 #[derive(Debug, Clone)]
 pub(crate) struct PressColor {
-    pub(crate) name: String,
-    pub(crate) label: String,
+    pub(crate) name: Text,
+    /// `Printing <colour>`, and the booklet labels `Printing inner pages
+    /// <colour>` / `Printing cover <colour>`.
+    pub(crate) label: Text,
+    pub(crate) inner_label: Text,
+    pub(crate) cover_label: Text,
     pub(crate) click_cost: Decimal,
     pub(crate) setup_sheets: u32,
 }
@@ -178,8 +221,8 @@ pub(crate) struct Sheet {
 
 #[derive(Debug, Clone)]
 pub(crate) struct AreaColor {
-    pub(crate) name: String,
-    pub(crate) label: String,
+    pub(crate) name: Text,
+    pub(crate) label: Text,
     pub(crate) per_sqm: Decimal,
 }
 
@@ -203,8 +246,8 @@ pub(crate) enum BreakMode {
 
 #[derive(Debug, Clone)]
 pub(crate) struct BreakOption {
-    pub(crate) id: String,
-    pub(crate) name: String,
+    pub(crate) id: Text,
+    pub(crate) name: Text,
     pub(crate) per_unit: Decimal,
     pub(crate) per_job: Decimal,
 }
@@ -272,6 +315,7 @@ impl Catalog {
     }
 
     pub(crate) fn product_idx(&self, id: &str) -> Option<usize> {
+        // SipHash keeps lookups collision-resistant for catalogs of any size.
         self.product_index.get(id).copied()
     }
 }
@@ -361,10 +405,10 @@ fn id_of<'v>(m: &'v Obj, p: &Path<'_>) -> Result<&'v str, PricingError> {
     string(req(m, "id", p)?, &p.key("id"))
 }
 
-fn name_of(m: &Obj, p: &Path<'_>, default: &str) -> Result<String, PricingError> {
+fn name_of(m: &Obj, p: &Path<'_>, default: &str) -> Result<Text, PricingError> {
     Ok(match opt(m, "name") {
-        Some(v) => string(v, &p.key("name"))?.to_owned(),
-        None => default.to_owned(),
+        Some(v) => string(v, &p.key("name"))?.into(),
+        None => default.into(),
     })
 }
 
@@ -474,15 +518,15 @@ impl Loader {
         let root_path = Path::Root;
         let root = object(value, &root_path)?;
 
-        let version =
-            string(req(root, "version", &root_path)?, &root_path.key("version"))?.to_owned();
+        let version: Text =
+            string(req(root, "version", &root_path)?, &root_path.key("version"))?.into();
 
         let currency_path = root_path.key("currency");
-        let currency = string(req(root, "currency", &root_path)?, &currency_path)?.to_owned();
+        let currency: Text = string(req(root, "currency", &root_path)?, &currency_path)?.into();
         let minor = minor_units(&currency)
             .ok_or_else(|| currency_path.err(format!("unknown ISO 4217 currency `{currency}`")))?;
 
-        let mut rates = HashMap::new();
+        let mut rates = Lookup::default();
         if let Some(v) = opt(root, "exchange_rates") {
             let rp = root_path.key("exchange_rates");
             // Sorted iteration so the first reported error is deterministic.
@@ -496,7 +540,8 @@ impl Loader {
                 if r.is_zero() {
                     return Err(cp.err("exchange rate must be greater than zero"));
                 }
-                rates.insert(code.clone(), (r, code_minor));
+                rates.insert(code.as_str().into(), (r, code_minor));
+                // (keys of a JSON object are unique, so nothing is replaced)
             }
         }
 
@@ -512,8 +557,8 @@ impl Loader {
         let turnarounds = self.turnarounds(root)?;
         let materials = self.materials(root)?;
         let groups = Self::groups(root)?;
-        let tax = Self::tax(root)?;
-        let (products, product_index) = self.products(root, &presses)?;
+        let (tax, categories) = Self::tax(root)?;
+        let (products, product_index) = self.products(root, &presses, &turnarounds, &categories)?;
         let coupons = Self::coupons(root, &product_index)?;
 
         Ok(Catalog {
@@ -531,6 +576,7 @@ impl Loader {
             tax,
             products,
             product_index,
+            fixed: FixedText::default(),
         })
     }
 
@@ -553,6 +599,7 @@ impl Loader {
                 return Err(p.key("margin_mm").err("margins leave no printable area"));
             }
             let mut click_cost = HashMap::new();
+            let mut color_text = HashMap::new();
             let cp = p.key("click_cost");
             let mut entries: Vec<(&String, &Value)> =
                 object(req(m, "click_cost", &p)?, &cp)?.iter().collect();
@@ -563,6 +610,15 @@ impl Loader {
                     return Err(kp.err("color name must not be empty"));
                 }
                 click_cost.insert(color.clone(), bounded(money(v, &kp)?, MAX_AMOUNT, &kp)?);
+                color_text.insert(
+                    color.clone(),
+                    [
+                        color.as_str().into(),
+                        format!("Printing {color}").into(),
+                        format!("Printing inner pages {color}").into(),
+                        format!("Printing cover {color}").into(),
+                    ],
+                );
             }
             let mut setup_sheets = HashMap::new();
             let ssp = p.key("setup_sheets");
@@ -583,6 +639,7 @@ impl Loader {
                 click_cost,
                 setup_sheets,
                 spoilage_pct,
+                color_text,
             });
         }
         self.press_ix = index_ids(out.iter().map(|x| x.id.as_str()), &sp)?;
@@ -604,12 +661,14 @@ impl Loader {
             }
             let sheet_cost = req_money(m, "sheet_cost", &p)?;
             out.push(Paper {
-                id: id.to_owned(),
+                id: id.into(),
+                inner_label: format!("Inner pages: {name}").into(),
+                cover_label: format!("Cover: {name}").into(),
                 name,
                 sheet_cost,
             });
         }
-        self.paper_ix = index_ids(out.iter().map(|x| x.id.as_str()), &sp)?;
+        self.paper_ix = index_ids(out.iter().map(|x| &*x.id), &sp)?;
         Ok(out)
     }
 
@@ -628,7 +687,7 @@ impl Loader {
                 None => 0,
             };
             out.push(Finishing {
-                id: id.to_owned(),
+                id: id.into(),
                 name,
                 setup: opt_money(m, "setup", &p)?,
                 per_sheet: opt_money(m, "per_sheet", &p)?,
@@ -638,7 +697,7 @@ impl Loader {
                 extra_days,
             });
         }
-        self.finishing_ix = index_ids(out.iter().map(|x| x.id.as_str()), &sp)?;
+        self.finishing_ix = index_ids(out.iter().map(|x| &*x.id), &sp)?;
         Ok(out)
     }
 
@@ -677,55 +736,62 @@ impl Loader {
             let id = id_of(m, &p)?;
             let name = name_of(m, &p, id)?;
             out.push(Material {
-                id: id.to_owned(),
+                id: id.into(),
                 name,
                 per_sqm: req_money(m, "per_sqm", &p)?,
             });
         }
-        self.material_ix = index_ids(out.iter().map(|x| x.id.as_str()), &sp)?;
+        self.material_ix = index_ids(out.iter().map(|x| &*x.id), &sp)?;
         Ok(out)
     }
 
-    fn groups(root: &Obj) -> Result<HashMap<String, Group>, PricingError> {
+    fn groups(root: &Obj) -> Result<Lookup<Group>, PricingError> {
         let items = section(root, "customer_groups", false)?;
         let root_path = Path::Root;
         let sp = root_path.key("customer_groups");
-        let mut out = HashMap::with_capacity(items.len());
+        let mut out = Lookup::default();
         for (i, item) in items.iter().enumerate() {
             let p = sp.idx(i);
             let m = object(item, &p)?;
-            let id = id_of(m, &p)?.to_owned();
+            let id = id_of(m, &p)?;
             let discount_pct = pct(m, "discount_pct", &p, true, HUNDRED)?;
-            if out.contains_key(&id) {
+            if out.get(id).is_some() {
                 return Err(p.key("id").err(format!("duplicate id `{id}`")));
             }
+            let id: Text = id.into();
             out.insert(id.clone(), Group { id, discount_pct });
         }
         Ok(out)
     }
 
-    fn tax(root: &Obj) -> Result<HashMap<String, HashMap<String, Decimal>>, PricingError> {
+    /// Tax rules grouped by category: (region tables, category -> table index).
+    #[allow(clippy::type_complexity)]
+    fn tax(root: &Obj) -> Result<(Vec<Lookup<Decimal>>, HashMap<String, usize>), PricingError> {
         let root_path = Path::Root;
         let tp = root_path.key("tax");
         let tax = object(req(root, "tax", &root_path)?, &tp)?;
         let rp = tp.key("rules");
         let rules = array(req(tax, "rules", &tp)?, &rp)?;
-        let mut out: HashMap<String, HashMap<String, Decimal>> = HashMap::new();
+        let mut tables: Vec<Lookup<Decimal>> = Vec::new();
+        let mut categories: HashMap<String, usize> = HashMap::new();
         for (i, item) in rules.iter().enumerate() {
             let p = rp.idx(i);
             let m = object(item, &p)?;
             let region = string(req(m, "region", &p)?, &p.key("region"))?;
             let category = string(req(m, "category", &p)?, &p.key("category"))?;
             let rate = pct(m, "rate_pct", &p, true, HUNDRED)?;
-            let by_cat = out.entry(region.to_owned()).or_default();
-            if by_cat
-                .insert(category.to_owned(), rate.normalize())
-                .is_some()
-            {
+            let ix = *categories.entry(category.to_owned()).or_insert_with(|| {
+                tables.push(Lookup::default());
+                tables.len() - 1
+            });
+            let new = tables
+                .get_mut(ix)
+                .is_some_and(|t| t.insert(region.into(), rate.normalize()));
+            if !new {
                 return Err(p.err(format!("duplicate rule for `{region}` / `{category}`")));
             }
         }
-        Ok(out)
+        Ok((tables, categories))
     }
 
     fn quantity(m: &Obj, p: &Path<'_>) -> Result<QtyRule, PricingError> {
@@ -776,12 +842,23 @@ impl Loader {
                     press.id
                 ))
             })?;
-            if out.iter().any(|c| c.name == name) {
+            if out.iter().any(|c| &*c.name == name) {
                 return Err(ip.err(format!("duplicate color `{name}`")));
             }
+            let [name, label, inner_label, cover_label] =
+                press.color_text.get(name).cloned().unwrap_or_else(|| {
+                    [
+                        name.into(),
+                        format!("Printing {name}").into(),
+                        format!("Printing inner pages {name}").into(),
+                        format!("Printing cover {name}").into(),
+                    ]
+                });
             out.push(PressColor {
-                name: name.to_owned(),
-                label: format!("Printing {name}"),
+                name,
+                label,
+                inner_label,
+                cover_label,
                 click_cost,
                 setup_sheets,
             });
@@ -848,8 +925,8 @@ impl Loader {
                 return Err(kp.err("color name must not be empty"));
             }
             colors.push(AreaColor {
-                name: name.clone(),
-                label: format!("Printing {name}"),
+                name: name.as_str().into(),
+                label: format!("Printing {name}").into(),
                 per_sqm: bounded(money(v, &kp)?, MAX_AMOUNT, &kp)?,
             });
         }
@@ -932,11 +1009,11 @@ impl Loader {
                 let ip = op.idx(i);
                 let o = object(item, &ip)?;
                 let id = id_of(o, &ip)?;
-                if options.iter().any(|x| x.id == id) {
+                if options.iter().any(|x| &*x.id == id) {
                     return Err(ip.key("id").err(format!("duplicate id `{id}`")));
                 }
                 options.push(BreakOption {
-                    id: id.to_owned(),
+                    id: id.into(),
                     name: name_of(o, &ip, id)?,
                     per_unit: opt_money(o, "per_unit", &ip)?,
                     per_job: opt_money(o, "per_job", &ip)?,
@@ -1005,6 +1082,8 @@ impl Loader {
         &self,
         root: &Obj,
         presses: &[Press],
+        all_turnarounds: &[Turnaround],
+        categories: &HashMap<String, usize>,
     ) -> Result<(Vec<Product>, HashMap<String, usize>), PricingError> {
         let items = section(root, "products", true)?;
         let root_path = Path::Root;
@@ -1027,7 +1106,9 @@ impl Loader {
                     name,
                     method,
                     tax_category: String::new(),
+                    tax_ix: None,
                     turnarounds: Vec::new(),
+                    selling: Vec::new(),
                     finishing: Vec::new(),
                     qty: QtyRule {
                         min: 1,
@@ -1059,12 +1140,24 @@ impl Loader {
             let setup_fee = opt_money(m, "setup_fee", &p)?;
             let markup_pct = pct(m, "markup_pct", &p, false, Decimal::from(100_000))?;
             let minimum_price = opt_money(m, "minimum_price", &p)?;
+            // Step 5's factor without the exchange rate, in the same operation
+            // order as at quote time: (1 + markup/100) × multiplier.
+            let markup = mul(markup_pct, PCT).and_then(|x| add(Decimal::ONE, x)).ok();
+            let selling = turnarounds
+                .iter()
+                .map(|&t| {
+                    let t = all_turnarounds.get(t)?;
+                    mul(markup?, t.multiplier).ok()
+                })
+                .collect();
             out.push(Product {
                 id: id.to_owned(),
                 name,
                 method,
+                tax_ix: categories.get(&tax_category).copied(),
                 tax_category,
                 turnarounds,
+                selling,
                 finishing,
                 qty,
                 setup_fee,
@@ -1079,11 +1172,11 @@ impl Loader {
     fn coupons(
         root: &Obj,
         product_index: &HashMap<String, usize>,
-    ) -> Result<HashMap<String, Coupon>, PricingError> {
+    ) -> Result<Lookup<Coupon>, PricingError> {
         let items = section(root, "coupons", false)?;
         let root_path = Path::Root;
         let sp = root_path.key("coupons");
-        let mut out = HashMap::with_capacity(items.len());
+        let mut out = Lookup::default();
         let mut seen = HashSet::new();
         for (i, item) in items.iter().enumerate() {
             let p = sp.idx(i);
@@ -1123,9 +1216,9 @@ impl Loader {
                 None => true,
             };
             out.insert(
-                key,
+                key.into(),
                 Coupon {
-                    code: code.to_owned(),
+                    code: code.into(),
                     kind,
                     value,
                     valid_from,

@@ -1,77 +1,32 @@
 //! The pricing pipeline.
+//!
+//! A request is validated in three stages (options, quantity, environment);
+//! everything that does not depend on the quantity — including the coupon
+//! checks that do not look at the subtotal and the production dates — is
+//! computed once per request in [`Env`], so [`Catalog::quote_table`] only
+//! repeats the per-quantity work. Errors are still reported in the documented
+//! order: a precomputed failure is returned at the step where it would have
+//! occurred.
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
-use rust_decimal::{Decimal, RoundingStrategy};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use rust_decimal::Decimal;
 
+use crate::catalog::FixedText;
 use crate::catalog::{
-    AreaColor, Binding, Booklet, BreakMode, BreakOption, Breaks, Catalog, CouponKind, Finishing,
-    Group, Kind, Layout, Material, Paper, PressColor, Product, Sheet, Turnaround,
+    AreaColor, Binding, Booklet, BreakMode, BreakOption, Breaks, Catalog, Coupon, CouponKind,
+    Finishing, Group, Kind, Layout, Material, Paper, PressColor, Product, Sheet, Text, Turnaround,
 };
 use crate::error::PricingError;
+use crate::lookup::Refs;
+use crate::num::{Overflow, PCT, add, ceil_pct, div, mul, round_to, sub, unit_price};
 use crate::types::{
     Discount, DiscountKind, Imposition, Line, LineKind, Production, Quote, QuoteRequest, Tax,
 };
 
 /// Most quantities accepted by [`Catalog::quote_table`].
 pub const MAX_TABLE_QUANTITIES: usize = 20;
-
-/// 1/100 as an exact decimal (multiplying is cheaper than dividing by 100).
-const PCT: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
-
-/// `net / quantity` rounded half away from zero to 4 decimals. Uses exact
-/// integer arithmetic when `net` has at most 4 decimals (every real currency).
-pub(crate) fn unit_price(net: Decimal, quantity: u32) -> Result<Decimal, PricingError> {
-    let q = i128::from(quantity.max(1));
-    let scale = net.scale();
-    if scale <= 4 {
-        let num = net
-            .mantissa()
-            .checked_mul(10_i128.pow(4 - scale))
-            .ok_or_else(PricingError::overflow)?;
-        let (quot, rem) = (num / q, num % q);
-        let rounded = if rem.abs() * 2 >= q {
-            quot + num.signum()
-        } else {
-            quot
-        };
-        Decimal::try_from_i128_with_scale(rounded, 4).map_err(|_| PricingError::overflow())
-    } else {
-        Ok(round_to(div(net, Decimal::from(q))?, 4))
-    }
-}
-
-/// Half away from zero to `dp` decimals, with exactly `dp` decimals.
-pub(crate) fn round_to(d: Decimal, dp: u32) -> Decimal {
-    let mut r = d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
-    r.rescale(dp);
-    if r.is_zero() {
-        r.set_sign_positive(true);
-    }
-    r
-}
-
-fn mul(a: Decimal, b: Decimal) -> Result<Decimal, PricingError> {
-    a.checked_mul(b).ok_or_else(PricingError::overflow)
-}
-
-fn add(a: Decimal, b: Decimal) -> Result<Decimal, PricingError> {
-    a.checked_add(b).ok_or_else(PricingError::overflow)
-}
-
-fn sub(a: Decimal, b: Decimal) -> Result<Decimal, PricingError> {
-    a.checked_sub(b).ok_or_else(PricingError::overflow)
-}
-
-fn div(a: Decimal, b: Decimal) -> Result<Decimal, PricingError> {
-    a.checked_div(b).ok_or_else(PricingError::overflow)
-}
-
-fn ceil_u64(d: Decimal) -> Result<u64, PricingError> {
-    u64::try_from(d.ceil()).map_err(|_| PricingError::overflow())
-}
 
 /// Method-specific options resolved against the catalog.
 #[derive(Debug)]
@@ -90,7 +45,7 @@ pub(crate) enum Spec<'c> {
     },
     Breaks {
         breaks: &'c Breaks,
-        options: Vec<&'c BreakOption>,
+        options: Refs<'c, BreakOption>,
     },
     Booklet {
         booklet: &'c Booklet,
@@ -104,36 +59,64 @@ pub(crate) enum Spec<'c> {
 /// Validation stage 1: everything that precedes the quantity checks.
 #[derive(Debug)]
 pub(crate) struct Ctx<'c> {
+    pub(crate) product_ix: usize,
     pub(crate) product: &'c Product,
     pub(crate) turnaround: &'c Turnaround,
-    pub(crate) finishing: Vec<&'c Finishing>,
+    /// (1 + markup/100) × turnaround multiplier, precomputed at load.
+    pub(crate) selling: Option<Decimal>,
+    pub(crate) finishing: Refs<'c, Finishing>,
     pub(crate) spec: Spec<'c>,
+    pub(crate) fixed: &'c FixedText,
 }
 
-/// Validation stage 3: quantity-independent checks that follow the quantity checks.
+/// The request's coupon after the checks that do not depend on the subtotal.
+#[derive(Debug)]
+struct CouponPlan<'c> {
+    coupon: &'c Coupon,
+    /// `min_subtotal` × exchange rate (compared exactly, unrounded).
+    min_subtotal: Decimal,
+    /// Fixed coupons: round(value × rate).
+    fixed: Result<Decimal, Overflow>,
+}
+
+/// Step 11, identical for every quantity.
+#[derive(Debug, Clone, Copy)]
+struct Dates {
+    business_days: u32,
+    ship_date: NaiveDate,
+    valid_until: DateTime<Utc>,
+}
+
+/// Validation stage 3 plus every quantity-independent value of steps 5–11.
 #[derive(Debug)]
 pub(crate) struct Env<'c> {
     group: Option<&'c Group>,
-    tax_region: &'c str,
+    tax_region: &'c Text,
     tax_rate: Decimal,
-    currency: &'c str,
+    currency: &'c Text,
     minor: u32,
     pub(crate) rate: Decimal,
     /// (1 + markup/100) × turnaround multiplier × exchange rate
     pub(crate) factor: Decimal,
+    /// round(minimum_price × rate)
+    minimum: Result<Decimal, Overflow>,
+    coupon: Result<Option<CouponPlan<'c>>, PricingError>,
+    dates: Result<Dates, PricingError>,
 }
 
 /// A cost line before markup.
 #[derive(Debug, Clone)]
 pub(crate) struct CostLine<'c> {
     pub(crate) kind: LineKind,
-    pub(crate) id: Option<&'c str>,
-    pub(crate) label: Cow<'c, str>,
+    pub(crate) id: Option<&'c Text>,
+    pub(crate) label: &'c Text,
     pub(crate) cost: Decimal,
 }
 
-/// Cost lines plus the inner and cover sheet counts.
-pub(crate) type Costed<'c> = (Vec<CostLine<'c>>, Option<Imposition>, Option<Imposition>);
+/// Returns a copy of a precomputed result (errors are cloned).
+fn cloned<T: Copy, E: Clone>(r: &Result<T, E>) -> Result<T, E> {
+    r.as_ref().copied().map_err(Clone::clone)
+}
 
 /// Sheet counts for one imposed form.
 fn sheets_for(
@@ -141,17 +124,18 @@ fn sheets_for(
     n_up: u64,
     spoilage_pct: Decimal,
     setup: u32,
-) -> Result<Imposition, PricingError> {
+    rotated: bool,
+) -> Result<Imposition, Overflow> {
     let run = units.div_ceil(n_up.max(1));
-    let spoil = ceil_u64(mul(mul(Decimal::from(run), spoilage_pct)?, PCT)?)?;
+    let spoil = ceil_pct(run, spoilage_pct)?;
     let setup = u64::from(setup);
     let sheets = run
         .checked_add(spoil)
         .and_then(|s| s.checked_add(setup))
-        .ok_or_else(PricingError::overflow)?;
+        .ok_or(Overflow)?;
     Ok(Imposition {
         n_up,
-        rotated: false,
+        rotated,
         run_sheets: run,
         spoilage_sheets: spoil,
         setup_sheets: setup,
@@ -175,6 +159,13 @@ fn forbid(present: bool, field: &str, method: &str) -> Result<(), PricingError> 
     }
 }
 
+fn not_allowed(field: &'static str, value: &str) -> PricingError {
+    PricingError::OptionNotAllowed {
+        field,
+        value: value.to_owned(),
+    }
+}
+
 fn pick<'c, T>(
     all: &'c [T],
     allowed: &[usize],
@@ -186,10 +177,7 @@ fn pick<'c, T>(
         .iter()
         .filter_map(|&ix| all.get(ix))
         .find(|x| id(x) == wanted)
-        .ok_or_else(|| PricingError::OptionNotAllowed {
-            field,
-            value: wanted.to_owned(),
-        })
+        .ok_or_else(|| not_allowed(field, wanted))
 }
 
 fn first_duplicate(items: &[String]) -> Option<&str> {
@@ -211,61 +199,83 @@ fn first_duplicate(items: &[String]) -> Option<&str> {
 
 /// Counts `business_days` Monday–Friday days after `start`.
 pub(crate) fn ship_date(start: NaiveDate, business_days: u32) -> Option<NaiveDate> {
-    let mut date = start;
-    let mut left = business_days;
-    // Any 7 consecutive days hold exactly 5 weekdays.
-    while left > 5 {
-        date = date.checked_add_days(Days::new(7))?;
-        left -= 5;
-    }
+    // Any 7 consecutive days hold exactly 5 weekdays: skip whole weeks, then
+    // step day by day (at most 7 steps) on the weekday number alone.
+    let weeks = business_days.saturating_sub(1) / 5;
+    let mut left = business_days - weeks * 5;
+    let mut days = u64::from(weeks) * 7;
+    let mut weekday = start.weekday().num_days_from_monday();
     while left > 0 {
-        date = date.checked_add_days(Days::new(1))?;
-        if !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
+        days += 1;
+        weekday = (weekday + 1) % 7;
+        if weekday < 5 {
             left -= 1;
         }
     }
-    Some(date)
+    // The date only grows, so the last step is the one that can overflow.
+    start.checked_add_days(Days::new(days))
+}
+
+/// Looks up a coupon by code, compared case-insensitively via Unicode
+/// lower-casing; ASCII codes are lower-cased on the stack.
+fn find_coupon<'c>(catalog: &'c Catalog, code: &str) -> Option<&'c Coupon> {
+    let mut buf = [0_u8; 64];
+    if code.is_ascii()
+        && let Some(dst) = buf.get_mut(..code.len())
+    {
+        dst.copy_from_slice(code.as_bytes());
+        dst.make_ascii_lowercase();
+        // ASCII in, ASCII out: always valid UTF-8.
+        if let Ok(lower) = std::str::from_utf8(dst) {
+            return catalog.coupons.get(lower);
+        }
+    }
+    catalog.coupons.get(&code.to_lowercase())
 }
 
 impl Catalog {
     /// Stage 1: product, method and options (in the normative order).
+    #[allow(clippy::too_many_lines)]
     pub(crate) fn resolve<'c>(&'c self, req: &QuoteRequest) -> Result<Ctx<'c>, PricingError> {
-        let product = self
+        let (product_ix, product) = self
             .product_idx(&req.product)
-            .and_then(|ix| self.products.get(ix))
+            .and_then(|ix| self.products.get(ix).map(|p| (ix, p)))
             .ok_or_else(|| PricingError::UnknownProduct {
                 product: req.product.clone(),
             })?;
         let m = product.method.as_str();
-        let finishing_ok = |this: &'c Self| -> Result<Vec<&'c Finishing>, PricingError> {
+        let finishing_ok = || -> Result<Refs<'c, Finishing>, PricingError> {
             if let Some(dup) = first_duplicate(&req.finishing) {
                 return Err(PricingError::DuplicateFinishing {
                     finishing: dup.to_owned(),
                 });
             }
-            req.finishing
+            let mut out = Refs::default();
+            for f in &req.finishing {
+                out.push(pick(
+                    &self.finishing,
+                    &product.finishing,
+                    f,
+                    |x| x.id.as_ref(),
+                    "finishing",
+                )?);
+            }
+            Ok(out)
+        };
+        let turnaround_ok = || -> Result<(&'c Turnaround, Option<Decimal>), PricingError> {
+            product
+                .turnarounds
                 .iter()
-                .map(|f| {
-                    pick(
-                        &this.finishing,
-                        &product.finishing,
-                        f,
-                        |x| &x.id,
-                        "finishing",
-                    )
+                .zip(&product.selling)
+                .find_map(|(&ix, selling)| {
+                    self.turnarounds
+                        .get(ix)
+                        .filter(|t| t.id == req.turnaround)
+                        .map(|t| (t, *selling))
                 })
-                .collect()
+                .ok_or_else(|| not_allowed("turnaround", &req.turnaround))
         };
-        let turnaround_ok = |this: &'c Self| {
-            pick(
-                &this.turnarounds,
-                &product.turnarounds,
-                &req.turnaround,
-                |x| &x.id,
-                "turnaround",
-            )
-        };
-        let (finishing, turnaround, spec) = match &product.kind {
+        let (finishing, (turnaround, selling), spec) = match &product.kind {
             Kind::Unsupported => {
                 return Err(PricingError::UnsupportedMethod {
                     product: product.id.clone(),
@@ -281,17 +291,20 @@ impl Catalog {
                 forbid(!req.options.is_empty(), "options", m)?;
                 let paper_id = need(req.paper.as_ref(), "paper", m)?;
                 let color_id = need(req.color.as_ref(), "color", m)?;
-                let paper = pick(&self.papers, &sheet.papers, paper_id, |x| &x.id, "paper")?;
+                let paper = pick(
+                    &self.papers,
+                    &sheet.papers,
+                    paper_id,
+                    |x| x.id.as_ref(),
+                    "paper",
+                )?;
                 let color = sheet
                     .colors
                     .iter()
-                    .find(|c| c.name == color_id)
-                    .ok_or_else(|| PricingError::OptionNotAllowed {
-                        field: "color",
-                        value: color_id.to_owned(),
-                    })?;
-                let finishing = finishing_ok(self)?;
-                let turnaround = turnaround_ok(self)?;
+                    .find(|c| &*c.name == color_id)
+                    .ok_or_else(|| not_allowed("color", color_id))?;
+                let finishing = finishing_ok()?;
+                let turnaround = turnaround_ok()?;
                 (
                     finishing,
                     turnaround,
@@ -319,19 +332,16 @@ impl Catalog {
                     &self.materials,
                     &area.materials,
                     material_id,
-                    |x| &x.id,
+                    |x| x.id.as_ref(),
                     "material",
                 )?;
                 let color = area
                     .colors
                     .iter()
-                    .find(|c| c.name == color_id)
-                    .ok_or_else(|| PricingError::OptionNotAllowed {
-                        field: "color",
-                        value: color_id.to_owned(),
-                    })?;
-                let finishing = finishing_ok(self)?;
-                let turnaround = turnaround_ok(self)?;
+                    .find(|c| &*c.name == color_id)
+                    .ok_or_else(|| not_allowed("color", color_id))?;
+                let finishing = finishing_ok()?;
+                let turnaround = turnaround_ok()?;
                 if w < area.min_w || w > area.max_w {
                     return Err(PricingError::SizeOutOfRange { field: "width_mm" });
                 }
@@ -360,20 +370,18 @@ impl Catalog {
                         option: dup.to_owned(),
                     });
                 }
-                let options = req
-                    .options
-                    .iter()
-                    .map(|o| {
-                        breaks.options.iter().find(|x| x.id == *o).ok_or_else(|| {
-                            PricingError::OptionNotAllowed {
-                                field: "options",
-                                value: o.clone(),
-                            }
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                let finishing = finishing_ok(self)?;
-                let turnaround = turnaround_ok(self)?;
+                let mut options = Refs::default();
+                for o in &req.options {
+                    options.push(
+                        breaks
+                            .options
+                            .iter()
+                            .find(|x| *x.id == **o)
+                            .ok_or_else(|| not_allowed("options", o))?,
+                    );
+                }
+                let finishing = finishing_ok()?;
+                let turnaround = turnaround_ok()?;
                 (finishing, turnaround, Spec::Breaks { breaks, options })
             }
             Kind::Booklet(booklet) => {
@@ -386,13 +394,19 @@ impl Catalog {
                 let pages = req.pages.ok_or_else(|| {
                     PricingError::request("field `pages` is required for method booklet")
                 })?;
-                let paper = pick(&self.papers, &booklet.papers, paper_id, |x| &x.id, "paper")?;
+                let paper = pick(
+                    &self.papers,
+                    &booklet.papers,
+                    paper_id,
+                    |x| x.id.as_ref(),
+                    "paper",
+                )?;
                 let cover = match &req.cover_paper {
                     Some(c) => pick(
                         &self.papers,
                         &booklet.cover_papers,
                         c,
-                        |x| &x.id,
+                        |x| x.id.as_ref(),
                         "cover_paper",
                     )?,
                     None => paper,
@@ -400,13 +414,10 @@ impl Catalog {
                 let color = booklet
                     .colors
                     .iter()
-                    .find(|c| c.name == color_id)
-                    .ok_or_else(|| PricingError::OptionNotAllowed {
-                        field: "color",
-                        value: color_id.to_owned(),
-                    })?;
-                let finishing = finishing_ok(self)?;
-                let turnaround = turnaround_ok(self)?;
+                    .find(|c| &*c.name == color_id)
+                    .ok_or_else(|| not_allowed("color", color_id))?;
+                let finishing = finishing_ok()?;
+                let turnaround = turnaround_ok()?;
                 if !pages.is_multiple_of(4)
                     || pages < booklet.pages_min
                     || pages > booklet.pages_max
@@ -428,10 +439,13 @@ impl Catalog {
             }
         };
         Ok(Ctx {
+            product_ix,
             product,
             turnaround,
+            selling,
             finishing,
             spec,
+            fixed: &self.fixed,
         })
     }
 
@@ -455,11 +469,12 @@ impl Catalog {
         Ok(())
     }
 
-    /// Stage 3: group, tax, currency, fit.
+    /// Stage 3 (group, tax, currency, fit), then the quantity-independent
+    /// parts of steps 5–11.
     pub(crate) fn environment<'c>(
         &'c self,
         ctx: &Ctx<'c>,
-        req: &'c QuoteRequest,
+        req: &QuoteRequest,
     ) -> Result<Env<'c>, PricingError> {
         let group = match &req.customer_group {
             Some(g) => Some(
@@ -469,11 +484,11 @@ impl Catalog {
             ),
             None => None,
         };
-        let category = ctx.product.tax_category.as_str();
+        let rules = ctx.product.tax_ix.and_then(|ix| self.tax.get(ix));
         let lookup = |region: &str| {
-            self.tax
-                .get_key_value(region)
-                .and_then(|(r, cats)| cats.get(category).map(|rate| (r.as_str(), *rate)))
+            rules
+                .and_then(|r| r.get_key_value(region))
+                .map(|(r, rate)| (r, *rate))
         };
         let (tax_region, tax_rate) = lookup(&req.region)
             .or_else(|| {
@@ -483,33 +498,28 @@ impl Catalog {
             })
             .ok_or_else(|| PricingError::NoTaxRule {
                 region: req.region.clone(),
-                category: category.to_owned(),
+                category: ctx.product.tax_category.clone(),
             })?;
         let (currency, minor, rate) = match req.currency.as_deref() {
-            None => (self.currency.as_str(), self.minor, Decimal::ONE),
-            Some(c) if c == self.currency => (self.currency.as_str(), self.minor, Decimal::ONE),
+            None => (&self.currency, self.minor, Decimal::ONE),
+            Some(c) if c == &*self.currency => (&self.currency, self.minor, Decimal::ONE),
             Some(c) => {
-                let (rate, minor) =
-                    self.rates
-                        .get(c)
-                        .ok_or_else(|| PricingError::CurrencyUnsupported {
-                            currency: c.to_owned(),
-                        })?;
-                (c, *minor, *rate)
+                let (code, &(rate, minor)) = self.rates.get_key_value(c).ok_or_else(|| {
+                    PricingError::CurrencyUnsupported {
+                        currency: c.to_owned(),
+                    }
+                })?;
+                (code, minor, rate)
             }
         };
-        let layout = match &ctx.spec {
-            Spec::Sheet { sheet, .. } => Some(&sheet.layout),
-            Spec::Booklet { booklet, .. } => Some(&booklet.layout),
-            _ => None,
-        };
-        if layout.is_some_and(|l| l.n_up == 0) {
+        if layout_of(ctx).is_some_and(|l| l.n_up == 0) {
             return Err(PricingError::DoesNotFit {
                 product: ctx.product.id.clone(),
             });
         }
-        let markup = add(Decimal::ONE, mul(ctx.product.markup_pct, PCT)?)?;
-        let factor = mul(mul(markup, ctx.turnaround.multiplier)?, rate)?;
+        let selling = ctx.selling.ok_or_else(PricingError::overflow)?;
+        let factor = mul(selling, rate)?;
+        let minimum = mul(ctx.product.minimum_price, rate).map(|m| round_to(m, minor));
         Ok(Env {
             group,
             tax_region,
@@ -518,19 +528,86 @@ impl Catalog {
             minor,
             rate,
             factor,
+            minimum,
+            coupon: self.coupon_plan(ctx, req, rate, minor),
+            dates: self.dates(ctx, req),
         })
     }
 
-    /// Step 2–4: cost lines and sheet counts.
-    #[allow(clippy::too_many_lines)]
-    pub(crate) fn costs<'c>(
+    /// Step 8's coupon checks that do not depend on the subtotal, in order.
+    fn coupon_plan<'c>(
         &'c self,
         ctx: &Ctx<'c>,
+        req: &QuoteRequest,
+        rate: Decimal,
+        minor: u32,
+    ) -> Result<Option<CouponPlan<'c>>, PricingError> {
+        let Some(code) = &req.coupon else {
+            return Ok(None);
+        };
+        let c = find_coupon(self, code).ok_or_else(|| PricingError::CouponUnknown {
+            coupon: code.clone(),
+        })?;
+        if let Some(products) = &c.products
+            && !products.contains(&ctx.product_ix)
+        {
+            return Err(PricingError::CouponNotApplicable {
+                coupon: code.clone(),
+            });
+        }
+        if c.valid_from.is_some_and(|from| req.at < from) {
+            return Err(PricingError::CouponNotYetValid {
+                coupon: code.clone(),
+            });
+        }
+        if c.valid_until.is_some_and(|until| req.at >= until) {
+            return Err(PricingError::CouponExpired {
+                coupon: code.clone(),
+            });
+        }
+        Ok(Some(CouponPlan {
+            coupon: c,
+            min_subtotal: mul(c.min_subtotal, rate)?,
+            fixed: mul(c.value, rate).map(|v| round_to(v, minor)),
+        }))
+    }
+
+    /// Step 11.
+    fn dates(&self, ctx: &Ctx<'_>, req: &QuoteRequest) -> Result<Dates, PricingError> {
+        let extra = ctx
+            .finishing
+            .iter()
+            .map(|f| f.extra_days)
+            .max()
+            .unwrap_or(0);
+        let business_days = ctx
+            .turnaround
+            .days
+            .checked_add(extra)
+            .ok_or_else(PricingError::overflow)?;
+        let ship_date = ship_date(req.at.date_naive(), business_days)
+            .ok_or_else(|| PricingError::request("ship date out of range"))?;
+        let valid_until: DateTime<Utc> = req
+            .at
+            .checked_add_days(Days::new(u64::from(self.validity_days)))
+            .ok_or_else(|| PricingError::request("valid_until out of range"))?;
+        Ok(Dates {
+            business_days,
+            ship_date,
+            valid_until,
+        })
+    }
+
+    /// Steps 2–4: emits the cost lines in order and returns the inner and
+    /// cover sheet counts.
+    #[allow(clippy::too_many_lines)]
+    pub(crate) fn costs<'c>(
+        ctx: &Ctx<'c>,
         quantity: u32,
-    ) -> Result<Costed<'c>, PricingError> {
+        emit: &mut impl FnMut(CostLine<'c>) -> Result<(), Overflow>,
+    ) -> Result<(Option<Imposition>, Option<Imposition>), Overflow> {
         let q = Decimal::from(quantity);
         let product = ctx.product;
-        let mut lines: Vec<CostLine<'c>> = Vec::with_capacity(5 + ctx.finishing.len());
         let mut inner = None;
         let mut cover_imp = None;
         match &ctx.spec {
@@ -539,29 +616,29 @@ impl Catalog {
                 paper,
                 color,
             } => {
-                let mut imp = sheets_for(
+                let imp = sheets_for(
                     u64::from(quantity),
                     sheet.layout.n_up,
                     sheet.spoilage_pct,
                     color.setup_sheets,
+                    sheet.layout.rotated,
                 )?;
-                imp.rotated = sheet.layout.rotated;
                 let s = Decimal::from(imp.sheets);
-                lines.push(CostLine {
+                emit(CostLine {
                     kind: LineKind::Paper,
                     id: Some(&paper.id),
-                    label: Cow::Borrowed(&paper.name),
+                    label: &paper.name,
                     cost: mul(s, paper.sheet_cost)?,
-                });
-                lines.push(CostLine {
+                })?;
+                emit(CostLine {
                     kind: LineKind::Print,
                     id: Some(&color.name),
-                    label: Cow::Borrowed(&color.label),
+                    label: &color.label,
                     cost: mul(s, color.click_cost)?,
-                });
-                for f in &ctx.finishing {
+                })?;
+                for f in ctx.finishing.iter() {
                     let cost = add(add(f.setup, mul(s, f.per_sheet)?)?, mul(q, f.per_piece)?)?;
-                    lines.push(finishing_line(f, cost));
+                    emit(finishing_line(f, cost))?;
                 }
                 inner = Some(imp);
             }
@@ -583,44 +660,44 @@ impl Catalog {
                     div(mul(Decimal::TWO, add(*w, *h)?)?, Decimal::ONE_THOUSAND)?,
                     q,
                 )?;
-                lines.push(CostLine {
+                emit(CostLine {
                     kind: LineKind::Material,
                     id: Some(&material.id),
-                    label: Cow::Borrowed(&material.name),
+                    label: &material.name,
                     cost: mul(area, material.per_sqm)?,
-                });
-                lines.push(CostLine {
+                })?;
+                emit(CostLine {
                     kind: LineKind::Print,
                     id: Some(&color.name),
-                    label: Cow::Borrowed(&color.label),
+                    label: &color.label,
                     cost: mul(area, color.per_sqm)?,
-                });
-                for f in &ctx.finishing {
+                })?;
+                for f in ctx.finishing.iter() {
                     let cost = add(
                         add(f.setup, mul(q, f.per_piece)?)?,
                         add(mul(area, f.per_sqm)?, mul(perimeter, f.per_m)?)?,
                     )?;
-                    lines.push(finishing_line(f, cost));
+                    emit(finishing_line(f, cost))?;
                 }
             }
             Spec::Breaks { breaks, options } => {
-                lines.push(CostLine {
+                emit(CostLine {
                     kind: LineKind::Base,
                     id: None,
-                    label: Cow::Borrowed(&product.name),
+                    label: &product.name,
                     cost: break_base(breaks, quantity)?,
-                });
-                for o in options {
-                    lines.push(CostLine {
+                })?;
+                for o in options.iter() {
+                    emit(CostLine {
                         kind: LineKind::Option,
                         id: Some(&o.id),
-                        label: Cow::Borrowed(&o.name),
+                        label: &o.name,
                         cost: add(o.per_job, mul(q, o.per_unit)?)?,
-                    });
+                    })?;
                 }
-                for f in &ctx.finishing {
+                for f in ctx.finishing.iter() {
                     let cost = add(f.setup, mul(q, f.per_piece)?)?;
-                    lines.push(finishing_line(f, cost));
+                    emit(finishing_line(f, cost))?;
                 }
             }
             Spec::Booklet {
@@ -632,103 +709,118 @@ impl Catalog {
             } => {
                 let n_up = booklet.layout.n_up;
                 let inner_spreads = u64::from(pages / 4).saturating_sub(1);
-                let mut imp_inner = sheets_for(
+                let imp_inner = sheets_for(
                     u64::from(quantity)
                         .checked_mul(inner_spreads)
-                        .ok_or_else(PricingError::overflow)?,
+                        .ok_or(Overflow)?,
                     n_up,
                     booklet.spoilage_pct,
                     color.setup_sheets,
+                    booklet.layout.rotated,
                 )?;
-                imp_inner.rotated = booklet.layout.rotated;
-                let mut imp_cover = sheets_for(
+                let imp_cover = sheets_for(
                     u64::from(quantity),
                     n_up,
                     booklet.spoilage_pct,
                     color.setup_sheets,
+                    booklet.layout.rotated,
                 )?;
-                imp_cover.rotated = booklet.layout.rotated;
                 let si = Decimal::from(imp_inner.sheets);
                 let sc = Decimal::from(imp_cover.sheets);
-                lines.push(CostLine {
+                emit(CostLine {
                     kind: LineKind::Paper,
                     id: Some(&paper.id),
-                    label: Cow::Owned(format!("Inner pages: {}", paper.name)),
+                    label: &paper.inner_label,
                     cost: mul(si, paper.sheet_cost)?,
-                });
-                lines.push(CostLine {
+                })?;
+                emit(CostLine {
                     kind: LineKind::Paper,
                     id: Some(&cover.id),
-                    label: Cow::Owned(format!("Cover: {}", cover.name)),
+                    label: &cover.cover_label,
                     cost: mul(sc, cover.sheet_cost)?,
-                });
-                lines.push(CostLine {
+                })?;
+                emit(CostLine {
                     kind: LineKind::Print,
                     id: Some(&color.name),
-                    label: Cow::Owned(format!("Printing inner pages {}", color.name)),
+                    label: &color.inner_label,
                     cost: mul(si, color.click_cost)?,
-                });
-                lines.push(CostLine {
+                })?;
+                emit(CostLine {
                     kind: LineKind::Print,
                     id: Some(&color.name),
-                    label: Cow::Owned(format!("Printing cover {}", color.name)),
+                    label: &color.cover_label,
                     cost: mul(sc, color.click_cost)?,
-                });
-                for f in &ctx.finishing {
+                })?;
+                for f in ctx.finishing.iter() {
                     let cost = add(add(f.setup, mul(sc, f.per_sheet)?)?, mul(q, f.per_piece)?)?;
-                    lines.push(finishing_line(f, cost));
+                    emit(finishing_line(f, cost))?;
                 }
                 let (bid, blabel) = match booklet.binding {
-                    Binding::SaddleStitch => ("saddle_stitch", "Saddle stitching"),
-                    Binding::Perfect => ("perfect", "Perfect binding"),
+                    Binding::SaddleStitch => &ctx.fixed.saddle_stitch,
+                    Binding::Perfect => &ctx.fixed.perfect,
                 };
-                lines.push(CostLine {
+                emit(CostLine {
                     kind: LineKind::Binding,
                     id: Some(bid),
-                    label: Cow::Borrowed(blabel),
+                    label: blabel,
                     cost: add(booklet.binding_setup, mul(q, booklet.binding_per_piece)?)?,
-                });
+                })?;
                 inner = Some(imp_inner);
                 cover_imp = Some(imp_cover);
             }
         }
-        lines.push(CostLine {
+        emit(CostLine {
             kind: LineKind::Setup,
             id: None,
-            label: Cow::Borrowed("Setup fee"),
+            label: &ctx.fixed.setup_fee,
             cost: product.setup_fee,
-        });
-        Ok((lines, inner, cover_imp))
+        })?;
+        Ok((inner, cover_imp))
     }
 
-    /// Steps 5–11 for one quantity whose checks passed.
-    pub(crate) fn price<'c>(
-        &'c self,
+    /// The cost lines of one quantity whose checks passed (for `explain`).
+    pub(crate) fn cost_lines<'c>(
         ctx: &Ctx<'c>,
-        env: &Env<'c>,
+        quantity: u32,
+    ) -> Result<Vec<CostLine<'c>>, Overflow> {
+        let mut out = Vec::with_capacity(line_capacity(ctx));
+        Self::costs(ctx, quantity, &mut |c| {
+            out.push(c);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Steps 2–11 for one quantity whose checks passed.
+    #[allow(clippy::too_many_lines)]
+    pub(crate) fn price(
+        &self,
+        ctx: &Ctx<'_>,
+        env: &Env<'_>,
         req: &QuoteRequest,
         quantity: u32,
-    ) -> Result<(Quote, Vec<CostLine<'c>>), PricingError> {
-        let (costs, imposition, cover_imposition) = self.costs(ctx, quantity)?;
+    ) -> Result<Quote, PricingError> {
         let dp = env.minor;
-        let mut lines = Vec::with_capacity(costs.len() + 1);
+        // Steps 5–7: selling lines, rounded as they are produced.
+        let mut lines = Vec::with_capacity(line_capacity(ctx) + 1);
         let mut price = Decimal::ZERO;
-        for c in &costs {
+        let (imposition, cover_imposition) = Self::costs(ctx, quantity, &mut |c| {
             let amount = round_to(mul(c.cost, env.factor)?, dp);
             price = add(price, amount)?;
             lines.push(Line {
                 kind: c.kind,
-                id: c.id.map(str::to_owned),
-                label: c.label.clone().into_owned(),
+                id: c.id.cloned(),
+                label: c.label.clone(),
                 amount,
             });
-        }
-        let minimum = round_to(mul(ctx.product.minimum_price, env.rate)?, dp);
+            Ok(())
+        })?;
+        let minimum = cloned(&env.minimum)?;
         let subtotal = if price < minimum {
             lines.push(Line {
                 kind: LineKind::MinimumCharge,
                 id: None,
-                label: "Minimum charge".to_owned(),
+                label: self.fixed.minimum_charge.clone(),
                 amount: round_to(sub(minimum, price)?, dp),
             });
             round_to(minimum, dp)
@@ -742,41 +834,21 @@ impl Catalog {
             None => None,
         };
         let group_amount = group.map_or(Decimal::ZERO, |(_, a)| a);
-        let mut discounts = Vec::with_capacity(2);
-        let mut coupon_applied: Option<(&str, Decimal)> = None;
+        let mut coupon_applied: Option<(&Text, Decimal)> = None;
         let mut group_applied = group;
-        if let Some(code) = &req.coupon {
-            let c = self.coupons.get(&code.to_lowercase()).ok_or_else(|| {
-                PricingError::CouponUnknown {
-                    coupon: code.clone(),
-                }
-            })?;
-            if let Some(products) = &c.products {
-                let ok = self
-                    .product_idx(&ctx.product.id)
-                    .is_some_and(|ix| products.contains(&ix));
-                if !ok {
-                    return Err(PricingError::CouponNotApplicable {
-                        coupon: code.clone(),
-                    });
-                }
-            }
-            if c.valid_from.is_some_and(|from| req.at < from) {
-                return Err(PricingError::CouponNotYetValid {
-                    coupon: code.clone(),
-                });
-            }
-            if c.valid_until.is_some_and(|until| req.at >= until) {
-                return Err(PricingError::CouponExpired {
-                    coupon: code.clone(),
-                });
-            }
-            if subtotal < mul(c.min_subtotal, env.rate)? {
+        let plan = match &env.coupon {
+            Ok(plan) => plan.as_ref(),
+            Err(e) => return Err(e.clone()),
+        };
+        if let Some(plan) = plan {
+            let c = plan.coupon;
+            if subtotal < plan.min_subtotal {
                 return Err(PricingError::CouponMinSubtotal {
-                    coupon: code.clone(),
+                    coupon: req.coupon.clone().unwrap_or_default(),
                 });
             }
-            let base = if !c.stackable_with_group && group.is_some() {
+            let exclusive = !c.stackable_with_group && group.is_some();
+            let base = if exclusive {
                 subtotal
             } else {
                 sub(subtotal, group_amount)?
@@ -784,11 +856,11 @@ impl Catalog {
             let amount = match c.kind {
                 CouponKind::Percent => round_to(mul(mul(base, c.value)?, PCT)?, dp),
                 CouponKind::Fixed => {
-                    let v = round_to(mul(c.value, env.rate)?, dp);
+                    let v = cloned(&plan.fixed)?;
                     if v < base { v } else { round_to(base, dp) }
                 }
             };
-            if !c.stackable_with_group && group.is_some() {
+            if exclusive {
                 if amount > group_amount {
                     group_applied = None;
                     coupon_applied = Some((&c.code, amount));
@@ -798,8 +870,10 @@ impl Catalog {
             }
         }
         let mut net = subtotal;
+        let mut discounts = Vec::new();
         if let Some((g, amount)) = group_applied {
             net = sub(net, amount)?;
+            discounts.reserve_exact(1 + usize::from(coupon_applied.is_some()));
             discounts.push(Discount {
                 kind: DiscountKind::Group,
                 id: g.id.clone(),
@@ -810,7 +884,7 @@ impl Catalog {
             net = sub(net, amount)?;
             discounts.push(Discount {
                 kind: DiscountKind::Coupon,
-                id: code.to_owned(),
+                id: code.clone(),
                 amount,
             });
         }
@@ -819,53 +893,36 @@ impl Catalog {
         }
         let net = round_to(net, dp);
 
-        // Step 9–10.
+        // Steps 9–10.
         let tax_amount = round_to(mul(mul(net, env.tax_rate)?, PCT)?, dp);
         let total = round_to(add(net, tax_amount)?, dp);
         let unit_price = unit_price(net, quantity)?;
 
         // Step 11.
-        let extra = ctx
-            .finishing
-            .iter()
-            .map(|f| f.extra_days)
-            .max()
-            .unwrap_or(0);
-        let business_days = ctx
-            .turnaround
-            .days
-            .checked_add(extra)
-            .ok_or_else(PricingError::overflow)?;
-        let ship = ship_date(req.at.date_naive(), business_days)
-            .ok_or_else(|| PricingError::request("ship date out of range"))?;
-        let valid_until: DateTime<Utc> = req
-            .at
-            .checked_add_days(Days::new(u64::from(self.validity_days)))
-            .ok_or_else(|| PricingError::request("valid_until out of range"))?;
+        let dates = cloned(&env.dates)?;
 
-        let quote = Quote {
+        Ok(Quote {
             lines,
             subtotal,
             discounts,
             net,
             tax: Tax {
-                region: env.tax_region.to_owned(),
+                region: env.tax_region.clone(),
                 rate_pct: env.tax_rate,
                 amount: tax_amount,
             },
             total,
-            currency: env.currency.to_owned(),
+            currency: env.currency.clone(),
             unit_price,
             imposition,
             cover_imposition,
             production: Production {
-                business_days,
-                ship_date: ship,
+                business_days: dates.business_days,
+                ship_date: dates.ship_date,
             },
             catalog_version: self.version.clone(),
-            valid_until,
-        };
-        Ok((quote, costs))
+            valid_until: dates.valid_until,
+        })
     }
 
     /// Prices a request.
@@ -876,7 +933,7 @@ impl Catalog {
         let ctx = self.resolve(req)?;
         Self::check_quantity(&ctx, req.quantity)?;
         let env = self.environment(&ctx, req)?;
-        self.price(&ctx, &env, req, req.quantity).map(|(q, _)| q)
+        self.price(&ctx, &env, req, req.quantity)
     }
 
     /// Prices one request at several quantities (1 to 20), sharing validation.
@@ -885,6 +942,10 @@ impl Catalog {
     /// `quote(&request with quantity = quantities[i])`. The outer error is
     /// returned for failures that precede the quantity checks (unknown product,
     /// unsupported method, option errors, more than 20 or no quantities).
+    ///
+    /// Option resolution, the customer group, tax rule, currency, selling
+    /// factor, minimum price, the coupon checks that do not depend on the
+    /// subtotal and the production dates are computed once for all rows.
     ///
     /// # Errors
     /// See above.
@@ -906,25 +967,35 @@ impl Catalog {
             .map(|&q| {
                 Self::check_quantity(&ctx, q)?;
                 let env = env.as_ref().map_err(Clone::clone)?;
-                self.price(&ctx, env, req, q).map(|(quote, _)| quote)
+                self.price(&ctx, env, req, q)
             })
             .collect())
     }
+}
+
+/// Number of cost lines a request produces (capacity hint).
+fn line_capacity(ctx: &Ctx<'_>) -> usize {
+    let fixed = match &ctx.spec {
+        Spec::Sheet { .. } | Spec::Area { .. } => 3,
+        Spec::Breaks { options, .. } => 2 + options.len(),
+        Spec::Booklet { .. } => 6,
+    };
+    fixed + ctx.finishing.len()
 }
 
 fn finishing_line(f: &Finishing, cost: Decimal) -> CostLine<'_> {
     CostLine {
         kind: LineKind::Finishing,
         id: Some(&f.id),
-        label: Cow::Borrowed(&f.name),
+        label: &f.name,
         cost,
     }
 }
 
 /// Base price of a quantity-break product (before markup).
-pub(crate) fn break_base(b: &Breaks, quantity: u32) -> Result<Decimal, PricingError> {
+pub(crate) fn break_base(b: &Breaks, quantity: u32) -> Result<Decimal, Overflow> {
     let q = Decimal::from(quantity);
-    let first = b.breaks.first().ok_or_else(PricingError::overflow)?;
+    let first = b.breaks.first().ok_or(Overflow)?;
     match b.mode {
         BreakMode::AllUnits => {
             let unit = b
@@ -997,32 +1068,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rounding_half_away_from_zero() {
-        assert_eq!(round_to(Decimal::new(125, 3), 2).to_string(), "0.13");
-        assert_eq!(round_to(Decimal::new(-125, 3), 2).to_string(), "-0.13");
-        assert_eq!(round_to(Decimal::new(5, 1), 0).to_string(), "1");
-        assert_eq!(round_to(Decimal::new(1, 0), 3).to_string(), "1.000");
-        assert_eq!(round_to(Decimal::new(-1, 3), 2).to_string(), "0.00");
-    }
-
-    #[test]
-    fn unit_prices() {
-        let up = |n: i64, s: u32, q: u32| {
-            unit_price(Decimal::new(n, s), q)
-                .map(|d| d.to_string())
-                .ok()
-        };
-        assert_eq!(up(4413, 2, 500), Some("0.0883".into()));
-        assert_eq!(up(1, 2, 200), Some("0.0001".into())); // 0.00005 -> half away
-        assert_eq!(up(1, 2, 201), Some("0.0000".into()));
-        assert_eq!(up(1500, 0, 7), Some("214.2857".into()));
-        assert_eq!(up(1, 0, 3), Some("0.3333".into()));
-        assert_eq!(up(2, 0, 3), Some("0.6667".into()));
-        assert_eq!(up(0, 2, 3), Some("0.0000".into()));
-        assert_eq!(up(1, 6, 3), Some("0.0000".into()));
-    }
-
-    #[test]
     fn ship_dates() {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
         let sat = d("2026-11-28").unwrap_or_default();
@@ -1036,9 +1081,47 @@ mod tests {
         assert_eq!(ship_date(fri, 11), d("2026-12-14"));
     }
 
+    /// The original day-by-day definition of step 11.
+    fn ship_date_reference(start: NaiveDate, business_days: u32) -> Option<NaiveDate> {
+        let mut date = start;
+        let mut left = business_days;
+        while left > 0 {
+            date = date.checked_add_days(Days::new(1))?;
+            if date.weekday().num_days_from_monday() < 5 {
+                left -= 1;
+            }
+        }
+        Some(date)
+    }
+
+    #[test]
+    fn ship_date_matches_day_by_day_count() {
+        let starts = [
+            NaiveDate::from_ymd_opt(2026, 11, 23),
+            NaiveDate::from_ymd_opt(2028, 2, 26),
+            NaiveDate::MAX.checked_sub_days(Days::new(40)),
+            Some(NaiveDate::MAX),
+            Some(NaiveDate::MIN),
+        ];
+        for start in starts.into_iter().flatten() {
+            for offset in 0..7 {
+                let Some(day) = start.checked_add_days(Days::new(offset)) else {
+                    continue;
+                };
+                for n in 0..40 {
+                    assert_eq!(
+                        ship_date(day, n),
+                        ship_date_reference(day, n),
+                        "{day} + {n}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn sheet_counts() {
-        let imp = sheets_for(500, 21, Decimal::TWO, 8).ok();
+        let imp = sheets_for(500, 21, Decimal::TWO, 8, false).ok();
         assert_eq!(
             imp.map(|i| (i.run_sheets, i.spoilage_sheets, i.sheets)),
             Some((24, 1, 33))

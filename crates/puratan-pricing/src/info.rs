@@ -171,7 +171,9 @@ impl Catalog {
         let ctx = self.resolve(req)?;
         Self::check_quantity(&ctx, req.quantity)?;
         let env = self.environment(&ctx, req)?;
-        let (quote, costs) = self.price(&ctx, &env, req, req.quantity)?;
+        let quote = self.price(&ctx, &env, req, req.quantity)?;
+        // Cannot fail once `price` succeeded: the same steps, recorded.
+        let costs = Self::cost_lines(&ctx, req.quantity)?;
         let p = ctx.product;
         let mut t = String::new();
         let _ = writeln!(
@@ -296,7 +298,7 @@ impl Catalog {
                 let supported = !matches!(p.kind, Kind::Unsupported);
                 let mut info = ProductInfo {
                     id: p.id.clone(),
-                    name: p.name.clone(),
+                    name: p.name.to_string(),
                     method: p.method.clone(),
                     supported,
                     quantity: supported.then_some(QuantityRule {
@@ -330,12 +332,12 @@ impl Catalog {
                 match &p.kind {
                     Kind::Sheet(s) => {
                         info.papers = papers(&s.papers);
-                        info.colors = s.colors.iter().map(|c| c.name.clone()).collect();
+                        info.colors = s.colors.iter().map(|c| c.name.to_string()).collect();
                     }
                     Kind::Booklet(b) => {
                         info.papers = papers(&b.papers);
                         info.cover_papers = papers(&b.cover_papers);
-                        info.colors = b.colors.iter().map(|c| c.name.clone()).collect();
+                        info.colors = b.colors.iter().map(|c| c.name.to_string()).collect();
                         info.pages = Some([b.pages_min, b.pages_max]);
                     }
                     Kind::Area(a) => {
@@ -345,7 +347,7 @@ impl Catalog {
                             .filter_map(|&i| self.materials.get(i))
                             .map(|x| choice(&x.id, &x.name))
                             .collect();
-                        info.colors = a.colors.iter().map(|c| c.name.clone()).collect();
+                        info.colors = a.colors.iter().map(|c| c.name.to_string()).collect();
                         info.size_limits_mm = Some([a.min_w, a.max_w, a.min_h, a.max_h]);
                     }
                     Kind::Breaks(b) => {

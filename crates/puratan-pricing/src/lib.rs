@@ -32,7 +32,9 @@
 //!   [`Catalog::products`] — products with their allowed options.
 //! * [`QuoteRequest`] and [`Quote`] are serde types. A request with unknown
 //!   fields or wrong types is `invalid_request`. [`Quote`] serialises with a
-//!   fixed field order ([`Quote::to_json`]) so bindings can compare bytes.
+//!   fixed field order ([`Quote::to_json`]) so bindings can compare bytes; its
+//!   strings are `Arc<str>` shared with the catalog (no text is copied per
+//!   quote) and serialise exactly like `String`.
 //! * [`PricingError`]: one `#[non_exhaustive]` enum with a stable
 //!   [`PricingError::code`] and [`PricingError::field`].
 //!
@@ -198,6 +200,8 @@ mod engine;
 mod error;
 mod info;
 mod json;
+mod lookup;
+mod num;
 mod types;
 
 pub use catalog::Catalog;

@@ -1,4 +1,10 @@
 //! Request and response types (serde).
+//!
+//! Strings in a [`Quote`] are `Arc<str>` shared with the [`crate::Catalog`]
+//! they came from, so building a quote copies no text; they serialise exactly
+//! like `String`.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rust_decimal::Decimal;
@@ -113,9 +119,9 @@ pub struct Line {
     /// Catalog id (paper, colour, finishing, material, option, binding); absent for
     /// `setup`, `base` and `minimum_charge`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<Arc<str>>,
     /// Human-readable label.
-    pub label: String,
+    pub label: Arc<str>,
     /// Amount.
     pub amount: Decimal,
 }
@@ -136,7 +142,7 @@ pub struct Discount {
     /// Kind.
     pub kind: DiscountKind,
     /// Group id, or the coupon code as written in the catalog.
-    pub id: String,
+    pub id: Arc<str>,
     /// Amount (positive, subtracted from the subtotal).
     pub amount: Decimal,
 }
@@ -145,7 +151,7 @@ pub struct Discount {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tax {
     /// Region of the matching rule (the country when a subdivision fell back to it).
-    pub region: String,
+    pub region: Arc<str>,
     /// Rate in percent, normalised (`"19"`, `"7.25"`).
     pub rate_pct: Decimal,
     /// Tax amount.
@@ -194,7 +200,7 @@ pub struct Quote {
     /// net + tax.
     pub total: Decimal,
     /// Quote currency.
-    pub currency: String,
+    pub currency: Arc<str>,
     /// net / quantity, 4 decimals (display only).
     pub unit_price: Decimal,
     /// Sheet counts (`sheet`; inner pages for `booklet`); absent otherwise.
@@ -206,7 +212,7 @@ pub struct Quote {
     /// Production schedule.
     pub production: Production,
     /// Catalog version.
-    pub catalog_version: String,
+    pub catalog_version: Arc<str>,
     /// `at` + `quote_validity_days` days.
     #[serde(with = "rfc3339")]
     pub valid_until: DateTime<Utc>,
