@@ -20,7 +20,8 @@ CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 PATH_UNDER_TEST="/api/v1/products/business-card"
 
-cargo build --locked --release -q -p puratan-server --bin puratan --example bare_axum
+# The bench profile (release optimisations) shares artifacts with `cargo bench`.
+cargo build --locked --profile bench -q -p puratan-server --bin puratan --example bare_axum
 BIN="$CARGO_TARGET_DIR/release"
 WORK="$(mktemp -d)"
 PIDS=()

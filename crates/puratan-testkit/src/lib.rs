@@ -12,6 +12,7 @@
 
 pub mod audit;
 pub mod cache;
+pub mod catalogs;
 pub mod events;
 pub mod files;
 pub mod fixtures;
@@ -168,5 +169,12 @@ macro_rules! file_store_suite {
             $make,
             [files_put_get_list_delete, files_reject_hostile_keys]
         );
+    };
+}
+
+#[macro_export]
+macro_rules! catalog_repo_suite {
+    ($make:expr) => {
+        $crate::__suite!(catalogs, $make, [catalog_versions_lifecycle]);
     };
 }

@@ -53,3 +53,9 @@ mod files {
         Some(Arc::new(MemoryFileStore::new()) as Arc<dyn FileStore>)
     );
 }
+mod catalogs {
+    use super::*;
+    puratan_testkit::catalog_repo_suite!(Some(
+        Arc::new(MemoryCatalogRepo::new()) as Arc<dyn CatalogRepo>
+    ));
+}

@@ -7,6 +7,7 @@
 
 mod audit;
 mod cache;
+mod catalogs;
 mod events;
 mod files;
 mod ratelimit;
@@ -15,6 +16,7 @@ mod session;
 
 pub use audit::MemoryAuditLog;
 pub use cache::MemoryCache;
+pub use catalogs::MemoryCatalogRepo;
 pub use events::MemoryEventBus;
 pub use files::MemoryFileStore;
 pub use ratelimit::MemoryRateLimiter;

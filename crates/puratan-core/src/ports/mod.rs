@@ -8,6 +8,7 @@
 
 mod audit;
 mod cache;
+mod catalogs;
 mod events;
 mod files;
 mod paging;
@@ -17,6 +18,7 @@ mod session;
 
 pub use audit::{AuditEvent, AuditLog};
 pub use cache::{Cache, CacheStats};
+pub use catalogs::{CatalogRepo, CatalogSummary, CatalogVersion};
 pub use events::{
     Acker, Delivery, EventBus, Exchange, ExchangeKind, Message, Subscriber, Subscription,
     topic_matches,

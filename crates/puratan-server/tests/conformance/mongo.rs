@@ -73,6 +73,11 @@ mod audit {
     puratan_testkit::audit_log_suite!(store().await.map(|s| s.audit()));
 }
 
+mod catalogs {
+    use super::*;
+    puratan_testkit::catalog_repo_suite!(store().await.map(|s| s.catalogs()));
+}
+
 fn duplicate_field(e: &Error) -> Option<&'static str> {
     match e {
         Error::Conflict {
@@ -163,7 +168,7 @@ async fn mongo_ensure_indexes_is_idempotent() {
     store.ensure_indexes().await.expect("second run");
     store.ensure_indexes().await.expect("third run");
     let db = raw(&store).await;
-    let expected: [(&str, &[(&str, bool)]); 4] = [
+    let expected: [(&str, &[(&str, bool)]); 5] = [
         (
             "products",
             &[
@@ -188,6 +193,7 @@ async fn mongo_ensure_indexes_is_idempotent() {
             "audit",
             &[("_id_", false), ("actor_recent", false), ("recent", false)],
         ),
+        ("catalogs", &[("_id_", false), ("newest", false)]),
     ];
     for (collection, want) in expected {
         let mut got: Vec<(String, bool)> = Vec::new();

@@ -35,6 +35,10 @@ mod audit {
     use super::*;
     puratan_testkit::audit_log_suite!(Some(store().audit()));
 }
+mod catalogs {
+    use super::*;
+    puratan_testkit::catalog_repo_suite!(Some(store().catalogs()));
+}
 
 #[tokio::test]
 async fn data_survives_reopen() {

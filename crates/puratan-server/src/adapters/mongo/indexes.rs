@@ -34,7 +34,7 @@ use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
 use puratan_core::Result;
 
-use super::{AUDIT, ORDERS, PRODUCTS, USERS, error};
+use super::{AUDIT, CATALOGS, ORDERS, PRODUCTS, USERS, error};
 
 fn index(name: &str, keys: Document, unique: bool) -> IndexModel {
     let options = IndexOptions::builder()
@@ -98,6 +98,10 @@ pub(crate) fn all() -> Vec<(&'static str, Vec<IndexModel>)> {
                 ),
                 index("recent", doc! { "at": -1, "_id": -1 }, false),
             ],
+        ),
+        (
+            CATALOGS,
+            vec![index("newest", doc! { "created_at": -1, "_id": -1 }, false)],
         ),
     ]
 }

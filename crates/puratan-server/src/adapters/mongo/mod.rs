@@ -32,6 +32,7 @@
 //! `scripts/services/mongo.sh`).
 
 mod audit;
+mod catalogs;
 mod config;
 mod error;
 mod indexes;
@@ -46,10 +47,11 @@ use std::time::Duration;
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::options::ClientOptions;
 use mongodb::{Client, Collection, Database};
-use puratan_core::ports::{AuditLog, OrderRepo, ProductRepo, UserRepo};
+use puratan_core::ports::{AuditLog, CatalogRepo, OrderRepo, ProductRepo, UserRepo};
 use puratan_core::{Error, Result};
 
 pub use audit::MongoAuditLog;
+pub use catalogs::MongoCatalogRepo;
 pub use config::MongoConfig;
 pub use orders::MongoOrderRepo;
 pub use products::MongoProductRepo;
@@ -60,6 +62,8 @@ pub(crate) const PRODUCTS: &str = "products";
 pub(crate) const USERS: &str = "users";
 pub(crate) const ORDERS: &str = "orders";
 pub(crate) const AUDIT: &str = "audit";
+pub(crate) const CATALOGS: &str = "catalogs";
+pub(crate) const SETTINGS: &str = "settings";
 
 /// A connection to one MongoDB database, handing out the repositories.
 /// Cheap to clone; all clones share one connection pool.
@@ -147,6 +151,13 @@ impl MongoStore {
 
     pub fn audit(&self) -> Arc<dyn AuditLog> {
         Arc::new(MongoAuditLog::new(self.collection(AUDIT)))
+    }
+
+    pub fn catalogs(&self) -> Arc<dyn CatalogRepo> {
+        Arc::new(MongoCatalogRepo::new(
+            self.collection(CATALOGS),
+            self.collection(SETTINGS),
+        ))
     }
 
     fn collection(&self, name: &str) -> Collection<Document> {

@@ -13,6 +13,7 @@
 //! more than write latency.
 
 mod audit;
+mod catalogs;
 mod config;
 mod error;
 mod orders;
@@ -25,7 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use puratan_core::ports::{AuditLog, OrderRepo, ProductRepo, UserRepo};
+use puratan_core::ports::{AuditLog, CatalogRepo, OrderRepo, ProductRepo, UserRepo};
 use puratan_core::{Error, Result};
 use rusqlite::{Connection, OpenFlags};
 use serde::de::DeserializeOwned;
@@ -84,6 +85,9 @@ impl SqliteStore {
     }
     pub fn orders(&self) -> Arc<dyn OrderRepo> {
         Arc::new(orders::SqliteOrders(self.clone()))
+    }
+    pub fn catalogs(&self) -> Arc<dyn CatalogRepo> {
+        Arc::new(catalogs::SqliteCatalogs(self.clone()))
     }
     pub fn audit(&self) -> Arc<dyn AuditLog> {
         Arc::new(audit::SqliteAudit(self.clone()))

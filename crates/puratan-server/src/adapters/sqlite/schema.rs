@@ -6,7 +6,8 @@
 
 use rusqlite::Connection;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE products (
     id        TEXT PRIMARY KEY,
     sku       TEXT NOT NULL UNIQUE,
@@ -48,7 +49,20 @@ CREATE TABLE audit (
     doc    TEXT NOT NULL
 ) STRICT;
 CREATE INDEX audit_actor ON audit (actor, seq DESC);
-"#];
+"#,
+    r#"
+CREATE TABLE catalogs (
+    version    TEXT PRIMARY KEY,
+    document   TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX catalogs_created ON catalogs (created_ms DESC, version DESC);
+CREATE TABLE catalog_active (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version TEXT NOT NULL REFERENCES catalogs(version)
+) STRICT;
+"#,
+];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let done: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
