@@ -20,7 +20,9 @@ use crate::catalog::{
 };
 use crate::error::PricingError;
 use crate::lookup::Refs;
-use crate::num::{Overflow, PCT, add, ceil_pct, div, mul, round_to, sub, unit_price};
+use crate::num::{
+    Overflow, PCT, add, ceil_pct, div, mul, round_fraction, round_to, sub, unit_price,
+};
 use crate::types::{
     Discount, DiscountKind, Imposition, Line, LineKind, Production, Quote, QuoteRequest, Tax,
 };
@@ -110,7 +112,11 @@ pub(crate) struct CostLine<'c> {
     pub(crate) kind: LineKind,
     pub(crate) id: Option<&'c Text>,
     pub(crate) label: &'c Text,
+    /// The cost as a decimal (a repeating quotient is rounded to 28 digits).
     pub(crate) cost: Decimal,
+    /// The exact cost as numerator / denominator when it is a quotient
+    /// (interpolated quantity breaks); the selling line is rounded from it.
+    pub(crate) fraction: Option<(Decimal, u32)>,
 }
 
 /// Returns a copy of a precomputed result (errors are cloned).
@@ -629,12 +635,14 @@ impl Catalog {
                     id: Some(&paper.id),
                     label: &paper.name,
                     cost: mul(s, paper.sheet_cost)?,
+                    fraction: None,
                 })?;
                 emit(CostLine {
                     kind: LineKind::Print,
                     id: Some(&color.name),
                     label: &color.label,
                     cost: mul(s, color.click_cost)?,
+                    fraction: None,
                 })?;
                 for f in ctx.finishing.iter() {
                     let cost = add(add(f.setup, mul(s, f.per_sheet)?)?, mul(q, f.per_piece)?)?;
@@ -665,12 +673,14 @@ impl Catalog {
                     id: Some(&material.id),
                     label: &material.name,
                     cost: mul(area, material.per_sqm)?,
+                    fraction: None,
                 })?;
                 emit(CostLine {
                     kind: LineKind::Print,
                     id: Some(&color.name),
                     label: &color.label,
                     cost: mul(area, color.per_sqm)?,
+                    fraction: None,
                 })?;
                 for f in ctx.finishing.iter() {
                     let cost = add(
@@ -681,11 +691,13 @@ impl Catalog {
                 }
             }
             Spec::Breaks { breaks, options } => {
+                let (cost, fraction) = break_base(breaks, quantity)?;
                 emit(CostLine {
                     kind: LineKind::Base,
                     id: None,
                     label: &product.name,
-                    cost: break_base(breaks, quantity)?,
+                    cost,
+                    fraction,
                 })?;
                 for o in options.iter() {
                     emit(CostLine {
@@ -693,6 +705,7 @@ impl Catalog {
                         id: Some(&o.id),
                         label: &o.name,
                         cost: add(o.per_job, mul(q, o.per_unit)?)?,
+                        fraction: None,
                     })?;
                 }
                 for f in ctx.finishing.iter() {
@@ -732,24 +745,28 @@ impl Catalog {
                     id: Some(&paper.id),
                     label: &paper.inner_label,
                     cost: mul(si, paper.sheet_cost)?,
+                    fraction: None,
                 })?;
                 emit(CostLine {
                     kind: LineKind::Paper,
                     id: Some(&cover.id),
                     label: &cover.cover_label,
                     cost: mul(sc, cover.sheet_cost)?,
+                    fraction: None,
                 })?;
                 emit(CostLine {
                     kind: LineKind::Print,
                     id: Some(&color.name),
                     label: &color.inner_label,
                     cost: mul(si, color.click_cost)?,
+                    fraction: None,
                 })?;
                 emit(CostLine {
                     kind: LineKind::Print,
                     id: Some(&color.name),
                     label: &color.cover_label,
                     cost: mul(sc, color.click_cost)?,
+                    fraction: None,
                 })?;
                 for f in ctx.finishing.iter() {
                     let cost = add(add(f.setup, mul(sc, f.per_sheet)?)?, mul(q, f.per_piece)?)?;
@@ -764,6 +781,7 @@ impl Catalog {
                     id: Some(bid),
                     label: blabel,
                     cost: add(booklet.binding_setup, mul(q, booklet.binding_per_piece)?)?,
+                    fraction: None,
                 })?;
                 inner = Some(imp_inner);
                 cover_imp = Some(imp_cover);
@@ -774,6 +792,7 @@ impl Catalog {
             id: None,
             label: &ctx.fixed.setup_fee,
             cost: product.setup_fee,
+            fraction: None,
         })?;
         Ok((inner, cover_imp))
     }
@@ -805,7 +824,13 @@ impl Catalog {
         let mut lines = Vec::with_capacity(line_capacity(ctx) + 1);
         let mut price = Decimal::ZERO;
         let (imposition, cover_imposition) = Self::costs(ctx, quantity, &mut |c| {
-            let amount = round_to(mul(c.cost, env.factor)?, dp);
+            let exact = c
+                .fraction
+                .and_then(|(num, den)| round_fraction(num, den, env.factor, dp));
+            let amount = match exact {
+                Some(amount) => amount,
+                None => round_to(mul(c.cost, env.factor)?, dp),
+            };
             price = add(price, amount)?;
             lines.push(Line {
                 kind: c.kind,
@@ -989,11 +1014,18 @@ fn finishing_line(f: &Finishing, cost: Decimal) -> CostLine<'_> {
         id: Some(&f.id),
         label: &f.name,
         cost,
+        fraction: None,
     }
 }
 
-/// Base price of a quantity-break product (before markup).
-pub(crate) fn break_base(b: &Breaks, quantity: u32) -> Result<Decimal, Overflow> {
+/// Base price of a quantity-break product (before markup): the decimal value
+/// and, for an interpolated quotient, the exact fraction (numerator,
+/// denominator) it comes from.
+#[allow(clippy::type_complexity)]
+pub(crate) fn break_base(
+    b: &Breaks,
+    quantity: u32,
+) -> Result<(Decimal, Option<(Decimal, u32)>), Overflow> {
     let q = Decimal::from(quantity);
     let first = b.breaks.first().ok_or(Overflow)?;
     match b.mode {
@@ -1005,7 +1037,7 @@ pub(crate) fn break_base(b: &Breaks, quantity: u32) -> Result<Decimal, Overflow>
                 .find(|(bq, _)| *bq <= quantity)
                 .unwrap_or(first)
                 .1;
-            mul(q, unit)
+            Ok((mul(q, unit)?, None))
         }
         BreakMode::Graduated => {
             let mut total = Decimal::ZERO;
@@ -1021,7 +1053,7 @@ pub(crate) fn break_base(b: &Breaks, quantity: u32) -> Result<Decimal, Overflow>
                 let count = Decimal::from(end - start + 1);
                 total = add(total, mul(count, *unit)?)?;
             }
-            Ok(total)
+            Ok((total, None))
         }
         BreakMode::Interpolate => {
             let idx = b
@@ -1031,7 +1063,7 @@ pub(crate) fn break_base(b: &Breaks, quantity: u32) -> Result<Decimal, Overflow>
                 .unwrap_or(0);
             let (q0, p0) = b.breaks.get(idx).copied().unwrap_or(*first);
             if q0 == quantity {
-                return Ok(p0);
+                return Ok((p0, None));
             }
             let segment = match (
                 b.breaks.get(idx + 1),
@@ -1046,10 +1078,19 @@ pub(crate) fn break_base(b: &Breaks, quantity: u32) -> Result<Decimal, Overflow>
                     let dq = Decimal::from(quantity) - Decimal::from(q0);
                     let slope_num = sub(pb, pa)?;
                     let slope_den = Decimal::from(qb) - Decimal::from(qa);
-                    add(p0, div(mul(dq, slope_num)?, slope_den)?)
+                    let cost = add(p0, div(mul(dq, slope_num)?, slope_den)?)?;
+                    // p0 + dq·Δp/Δq = (p0·Δq + dq·Δp) / Δq
+                    let fraction = qb.checked_sub(qa).and_then(|den| {
+                        let num = add(mul(p0, Decimal::from(den)).ok()?, mul(dq, slope_num).ok()?);
+                        Some((num.ok()?, den))
+                    });
+                    Ok((cost, fraction))
                 }
                 // A single break: proportional to the quantity.
-                None => div(mul(p0, q)?, Decimal::from(q0)),
+                None => {
+                    let num = mul(p0, q)?;
+                    Ok((div(num, Decimal::from(q0))?, Some((num, q0))))
+                }
             }
         }
     }

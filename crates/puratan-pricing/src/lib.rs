@@ -124,6 +124,8 @@
 //! Lines: `paper` (id = paper id, label = paper name), `print` (id = colour,
 //! label `Printing <colour>`), `finishing` (id, name), `setup` (no id, label
 //! `Setup fee`, always present), `minimum_charge` (no id, `Minimum charge`).
+//! The optional `name` of papers, materials, finishing, options and products
+//! defaults to the id.
 //! Amounts are strings with exactly the currency's minor digits (`"12.30"`,
 //! `"1500"`, `"0.125"`), `unit_price` with 4 decimals.
 //!
@@ -142,7 +144,9 @@
 //! · q, P = 2·(w+h)/1000 · q metres; `material` = A · per_sqm; `print` = A ·
 //! ink_per_sqm\[colour\]; finishing = setup + q · per_piece + A · per_sqm + P ·
 //! per_m (`per_sheet` is ignored); `setup` = setup_fee. Then steps 5–11. No
-//! `imposition` in the quote.
+//! `imposition` in the quote. Lines: `material` (id = material id, label =
+//! material name), `print` (id = colour, label `Printing <colour>`),
+//! `finishing`, `setup`.
 //!
 //! ## The `breaks` method (quantity-break tables)
 //!
@@ -163,9 +167,17 @@
 //!   250 → 212.50); beyond the last break the last segment continues; with a
 //!   single break, price · q / q₀.
 //!
+//! The interpolated base is exact: it is kept as the fraction
+//! (p₀·(q₁ − q₀) + (q − q₀)·(p₁ − p₀)) / (q₁ − q₀) (single break: p₀·q / q₀)
+//! and the division happens when its selling line is rounded, so a repeating
+//! quotient is never truncated first (intermediates beyond 128-bit integers,
+//! far outside any real catalog, fall back to a 28-digit decimal quotient).
+//!
 //! Each option adds an `option` line per_job + q · per_unit; finishing adds
 //! setup + q · per_piece; `setup` = setup_fee; then steps 5–11 (markup
-//! defaults to 0, so table prices are selling prices).
+//! defaults to 0, so table prices are selling prices). Lines: `base` (no id,
+//! label = product name), `option` (id, name) in request order, `finishing`,
+//! `setup`.
 //!
 //! ## The `booklet` method
 //!
@@ -184,7 +196,11 @@
 //! Lines: `paper` inner, `paper` cover, `print` inner, `print` cover (click
 //! cost per sheet), finishing = setup + cover_sheets · per_sheet + q ·
 //! per_piece, `binding` = setup + q · per_piece, `setup`. Quote has
-//! `imposition` (inner) and `cover_imposition`.
+//! `imposition` (inner) and `cover_imposition`. Labels: `Inner pages: <paper
+//! name>`, `Cover: <cover paper name>`, `Printing inner pages <colour>`,
+//! `Printing cover <colour>` (both print lines have id = colour); the binding
+//! line has id = the binding kind and label `Saddle stitching` or `Perfect
+//! binding`.
 //!
 //! ## quote_table
 //!

@@ -16,11 +16,11 @@ pub(crate) const PCT: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
 /// Largest magnitude a `Decimal` mantissa can hold, plus one (2^96).
 const MANTISSA_LIMIT: u128 = 1 << 96;
 
-/// 10^0 ..= 10^28 (the largest `Decimal` scale).
-const POW10: [u128; 29] = {
-    let mut t = [1_u128; 29];
+/// 10^0 ..= 10^38 (the largest power of ten below 2^128).
+const POW10: [u128; 39] = {
+    let mut t = [1_u128; 39];
     let mut i = 1;
-    while i < 29 {
+    while i < 39 {
         t[i] = t[i - 1] * 10;
         i += 1;
     }
@@ -118,6 +118,37 @@ pub(crate) fn round_to(d: Decimal, dp: u32) -> Decimal {
     let signed = i128::try_from(rounded).unwrap_or(0);
     let signed = if negative { -signed } else { signed };
     Decimal::try_from_i128_with_scale(signed, dp).unwrap_or_else(|_| round_to_slow(d, dp))
+}
+
+/// round(`num` × `factor` / `den`) half away from zero to `dp` decimals,
+/// exactly: the quotient is formed on integers, so a repeating decimal is
+/// never truncated before rounding. `None` when an intermediate does not fit
+/// in 128 bits (no realistic catalog gets there); the caller then falls back
+/// to the decimal quotient.
+pub(crate) fn round_fraction(num: Decimal, den: u32, factor: Decimal, dp: u32) -> Option<Decimal> {
+    if den == 0 {
+        return None;
+    }
+    let negative = num.is_sign_negative() != factor.is_sign_negative();
+    let n = num
+        .mantissa()
+        .unsigned_abs()
+        .checked_mul(factor.mantissa().unsigned_abs())?;
+    let scale = num.scale() + factor.scale();
+    // value = n / (10^scale · den); wanted: round(value · 10^dp)
+    let (numer, denom) = if scale >= dp {
+        (n, pow10(scale - dp)?.checked_mul(u128::from(den))?)
+    } else {
+        (n.checked_mul(pow10(dp - scale)?)?, u128::from(den))
+    };
+    let (q, r) = div_rem(numer, denom);
+    // 2r ≥ denom, written so that it cannot overflow.
+    let q = if r >= denom - r { q + 1 } else { q };
+    if q >= MANTISSA_LIMIT {
+        return None;
+    }
+    let signed = i128::try_from(q).ok()?;
+    Decimal::try_from_i128_with_scale(if negative { -signed } else { signed }, dp).ok()
 }
 
 /// ⌈`units` · `pct` / 100⌉ as an integer (spoilage sheets).
@@ -244,6 +275,46 @@ mod tests {
             for dp in 0..=6 {
                 let (fast, slow) = (round_to(v, dp), round_to_slow(v, dp));
                 assert!(same(fast, slow), "{v} dp={dp}: {fast} vs {slow}");
+            }
+        }
+    }
+
+    #[test]
+    fn round_fraction_is_exact() {
+        let rf = |n: &str, den: u32, f: &str, dp: u32| {
+            round_fraction(d(n), den, d(f), dp).map(|x| x.to_string())
+        };
+        // 3.075 / 3 = 1.025 exactly: half away from zero gives 1.03.
+        assert_eq!(rf("3.075", 3, "1.00", 2), Some("1.03".into()));
+        assert_eq!(rf("3.025", 3, "3", 2), Some("3.03".into()));
+        assert_eq!(rf("3.025", 3, "3", 0), Some("3".into()));
+        assert_eq!(rf("1", 3, "1", 4), Some("0.3333".into()));
+        assert_eq!(rf("2", 3, "1", 4), Some("0.6667".into()));
+        assert_eq!(rf("0", 7, "1.5", 2), Some("0.00".into()));
+        assert_eq!(rf("1", 0, "1", 2), None);
+        assert_eq!(
+            rf(
+                "79228162514264337593543950335",
+                1,
+                "79228162514264337593543950335",
+                2
+            ),
+            None
+        );
+        // Agrees with round_to whenever the quotient terminates.
+        for (n, den, f) in [
+            ("212.5", 1, "1.25"),
+            ("850", 4, "0.86"),
+            ("1.005", 5, "162.5"),
+        ] {
+            let exact =
+                div(mul(d(n), d(f)).unwrap_or_default(), Decimal::from(den)).unwrap_or_default();
+            for dp in 0..=4 {
+                assert_eq!(
+                    round_fraction(d(n), den, d(f), dp).map(|x| x.serialize()),
+                    Some(round_to(exact, dp).serialize()),
+                    "{n}/{den}*{f} dp={dp}"
+                );
             }
         }
     }

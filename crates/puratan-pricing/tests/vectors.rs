@@ -43,6 +43,7 @@ fn shared_vectors() {
     files.sort();
     assert!(!files.is_empty(), "no vector files in {}", dir.display());
     let mut total = 0;
+    let mut per_file: BTreeMap<String, usize> = BTreeMap::new();
     let mut failures = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap_or_default();
@@ -57,6 +58,12 @@ fn shared_vectors() {
             .unwrap_or_default();
         let cases = doc["cases"].as_array().cloned().unwrap_or_default();
         assert!(!cases.is_empty(), "{} has no cases", file.display());
+        per_file.insert(
+            file.file_stem()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            cases.len(),
+        );
         for case in &cases {
             total += 1;
             let got = run_case(&catalogs, case);
@@ -82,7 +89,12 @@ fn shared_vectors() {
             }
         }
     }
-    assert!(total >= 200, "only {total} vector cases");
+    assert!(total >= 1000, "only {total} vector cases");
+    // Every method is checked against the independent reference.
+    for method in ["area", "breaks", "booklet"] {
+        let n = per_file.get(method).copied().unwrap_or(0);
+        assert!(n >= 30, "only {n} vector cases for method {method}");
+    }
     assert!(
         failures.is_empty(),
         "{} of {total} vectors failed:\n{}",
