@@ -1,5 +1,10 @@
 use clap::Parser;
 
+// glibc malloc showed up at ~10% of CPU under load; mimalloc is the usual
+// drop-in fix for allocation-heavy async servers.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = puratan_server::cli::Cli::parse();

@@ -1,6 +1,6 @@
-//! The HTTP API: routes grouped by rate-limit class, wrapped in the
-//! gateway layers (request id → panic guard → observe → time limit → CORS
-//! → compression → per-class rate limit and body limit).
+//! The HTTP API: routes grouped by class (body limits, guards), wrapped in
+//! the gateway (request id, per-class rate limit, time limit, metrics,
+//! access log — `gateway.rs`) → panic guard → CORS → compression.
 
 pub mod error;
 pub mod extract;
@@ -11,7 +11,7 @@ pub mod routes;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method};
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -24,7 +24,6 @@ use utoipa::OpenApi;
 use utoipa_scalar::{Scalar, Servable};
 
 use self::error::{ApiError, ErrorCode};
-use self::gateway::Tier;
 use crate::state::App;
 
 #[derive(Debug, OpenApi)]
@@ -57,19 +56,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
-/// Public routes: 100 req/min per client IP by default.
+/// Public routes (rate class `public`, see `gateway::Tier::for_route`).
 fn public_routes(app: &App) -> Router<App> {
     Router::new()
         .route("/api/v1/products", get(routes::products::list))
         .route("/api/v1/products/{id}", get(routes::products::get))
-        .route_layer(from_fn_with_state(
-            (app.clone(), Tier::Public),
-            gateway::rate_limit,
-        ))
         .layer(DefaultBodyLimit::max(app.config.server.json_body_limit))
 }
 
-/// Admin routes: 5000 req/min, larger bodies (catalog files), token guard.
+/// Admin routes (rate class `admin`): larger bodies (catalog files), token guard.
 fn admin_routes(app: &App) -> Router<App> {
     use axum::routing::{post, put};
     Router::new()
@@ -83,10 +78,6 @@ fn admin_routes(app: &App) -> Router<App> {
         .route_layer(from_fn_with_state(
             app.clone(),
             routes::admin::require_admin,
-        ))
-        .route_layer(from_fn_with_state(
-            (app.clone(), Tier::Admin),
-            gateway::rate_limit,
         ))
         .layer(DefaultBodyLimit::max(app.config.server.admin_body_limit))
 }
@@ -118,19 +109,17 @@ pub fn router(app: App) -> Router {
                 "method not allowed on this route",
             )
         })
-        .layer(compression)
-        .layer(from_fn_with_state(app.clone(), gateway::time_limit));
+        .layer(compression);
     if let Some(cors) = cors(&app) {
         router = router.layer(cors);
     }
     router
-        .layer(from_fn_with_state(app.clone(), gateway::observe))
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
                 ApiError::internal("handler panicked").into_response()
             },
         ))
-        .layer(from_fn(request_id::layer))
+        .layer(from_fn_with_state(app.clone(), gateway::gateway))
         .with_state(app)
 }
 
