@@ -158,7 +158,7 @@ async fn rate_limited(app: &App, tier: Tier, req: Request, next: Next) -> Respon
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
     let ip = client_ip(peer, req.headers(), &app.config.server.trusted_proxies);
-    let quota = Quota::per_minute(tier.per_minute(&app));
+    let quota = Quota::per_minute(tier.per_minute(app));
     let key = format!("{}:{ip}", tier.name());
     let decision = match check(app, tier, &key, quota).await {
         Ok(d) => d,
