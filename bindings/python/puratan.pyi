@@ -248,7 +248,17 @@ class Catalog:
         *,
         return_exceptions: Literal[False] = ...,
         threads: Optional[int] = ...,
+        as_json: Literal[False] = ...,
     ) -> list[Quote]: ...
+    @overload
+    def quote_many(
+        self,
+        requests: Iterable[RequestInput],
+        *,
+        return_exceptions: Literal[False] = ...,
+        threads: Optional[int] = ...,
+        as_json: Literal[True],
+    ) -> list[str]: ...
     @overload
     def quote_many(
         self,
@@ -256,16 +266,30 @@ class Catalog:
         *,
         return_exceptions: Literal[True],
         threads: Optional[int] = ...,
+        as_json: Literal[False] = ...,
     ) -> list[Union[Quote, PricingError]]: ...
+    @overload
+    def quote_many(
+        self,
+        requests: Iterable[RequestInput],
+        *,
+        return_exceptions: Literal[True],
+        threads: Optional[int] = ...,
+        as_json: Literal[True],
+    ) -> list[Union[str, PricingError]]: ...
     def quote_many(
         self,
         requests: Iterable[RequestInput],
         *,
         return_exceptions: bool = False,
         threads: Optional[int] = None,
+        as_json: bool = False,
     ) -> list[Any]:
-        """Prices many requests with the GIL released (on ``threads`` threads, default all cores).
+        """Prices many requests (dicts or JSON texts) in request order.
 
+        Parsing and pricing run with the GIL released, on ``threads`` threads
+        (default: all cores). ``as_json=True`` returns each quote as the
+        engine's JSON text instead of a dict (far cheaper for large batches).
         Raises the failure with the lowest index (``.index`` set) unless
         ``return_exceptions=True``, which puts the exception in its position instead.
         """

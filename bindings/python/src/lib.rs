@@ -12,6 +12,8 @@
 //! Errors are `puratan.PricingError` subclasses carrying `.code`, `.field`,
 //! `.message` (and `.index` in `quote_many`).
 
+mod topy;
+
 use std::path::PathBuf;
 
 use puratan_pricing::{PricingError as EngineError, Quote, QuoteRequest};
@@ -217,7 +219,7 @@ fn parse_request(obj: &Bound<'_, PyAny>) -> Result<QuoteRequest, EngineError> {
 }
 
 fn pythonize<'py, T: Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
-    pythonize::pythonize(py, value).map_err(PyErr::from)
+    topy::to_py(py, value)
 }
 
 /// One element of `quote_table`: the quantity plus either the quote or the error.
@@ -233,34 +235,135 @@ struct TableRow<'a> {
 /// Below this many requests `quote_many` prices on the calling thread only.
 const PARALLEL_MIN: usize = 512;
 
+/// A `quote_many` item as read with the GIL held: JSON text is only copied
+/// (parsed later without the GIL), a dict is converted to a JSON value.
+#[derive(Debug)]
+enum Input {
+    Text(String),
+    Value(Value),
+    Invalid(EngineError),
+}
+
+fn read_input(obj: &Bound<'_, PyAny>) -> Input {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return match s.to_cow() {
+            Ok(text) => Input::Text(text.into_owned()),
+            Err(e) => Input::Invalid(invalid_request(e.to_string())),
+        };
+    }
+    if !obj.is_instance_of::<PyDict>() {
+        return Input::Invalid(invalid_request(
+            "the request must be a dict or a JSON string",
+        ));
+    }
+    match to_json(obj, 0) {
+        Ok(value) => Input::Value(value),
+        Err(message) => Input::Invalid(invalid_request(message)),
+    }
+}
+
+/// A priced item: the quote, or (`as_json`) the engine's JSON text of it.
+// Boxing the common `Quote` variant would only add an allocation per quote.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Priced {
+    Quote(Quote),
+    Json(String),
+}
+
+fn price_one(
+    catalog: &puratan_pricing::Catalog,
+    input: &mut Input,
+    as_json: bool,
+) -> Result<Priced, EngineError> {
+    let request = match input {
+        Input::Text(text) => QuoteRequest::from_json(text)?,
+        Input::Value(value) => QuoteRequest::from_value(std::mem::take(value))?,
+        Input::Invalid(e) => return Err(e.clone()),
+    };
+    let quote = catalog.quote(&request)?;
+    Ok(if as_json {
+        Priced::Json(quote.to_json())
+    } else {
+        Priced::Quote(quote)
+    })
+}
+
+/// Parses and prices every input (no Python objects involved: runs detached
+/// from the interpreter), split over up to `threads` scoped threads.
 fn price_all(
     catalog: &puratan_pricing::Catalog,
-    requests: &[Result<QuoteRequest, EngineError>],
+    inputs: &mut [Input],
     threads: usize,
-) -> Vec<Result<Quote, EngineError>> {
-    let one = |r: &Result<QuoteRequest, EngineError>| match r {
-        Ok(req) => catalog.quote(req),
-        Err(e) => Err(e.clone()),
+    as_json: bool,
+) -> Vec<Result<Priced, EngineError>> {
+    let run = |part: &mut [Input]| {
+        part.iter_mut()
+            .map(|input| price_one(catalog, input, as_json))
+            .collect::<Vec<_>>()
     };
-    if threads <= 1 || requests.len() < PARALLEL_MIN {
-        return requests.iter().map(one).collect();
+    if threads <= 1 || inputs.len() < PARALLEL_MIN {
+        return run(inputs);
     }
-    let chunk = requests.len().div_ceil(threads);
+    let total = inputs.len();
+    let chunk = total.div_ceil(threads);
     std::thread::scope(|s| {
-        let handles: Vec<_> = requests
-            .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    vec![Err(invalid_request("pricing thread panicked")); chunk]
-                })
+        let handles: Vec<_> = inputs
+            .chunks_mut(chunk)
+            .map(|part| {
+                let len = part.len();
+                (len, s.spawn(move || run(part)))
             })
-            .take(requests.len())
-            .collect()
+            .collect();
+        let mut out = Vec::with_capacity(total);
+        for (len, handle) in handles {
+            match handle.join() {
+                Ok(results) => out.extend(results),
+                Err(_) => {
+                    out.extend((0..len).map(|_| Err(invalid_request("pricing thread panicked"))))
+                }
+            }
+        }
+        out
     })
+}
+
+/// Pauses Python's cyclic garbage collector while a batch of results is built
+/// (the objects are acyclic; without the pause every 700 new containers
+/// trigger a collection that re-scans the growing result list, which doubles
+/// the cost of a large batch). The previous state is restored on drop. Only
+/// used while the GIL is held and no Python code runs, so it is invisible to
+/// other threads.
+struct GcPause<'py> {
+    gc: Option<Bound<'py, PyModule>>,
+}
+
+impl<'py> GcPause<'py> {
+    fn new(py: Python<'py>) -> Self {
+        let gc = py.import("gc").ok().filter(|gc| {
+            gc.call_method0("isenabled")
+                .and_then(|v| v.is_truthy())
+                .unwrap_or(false)
+                && gc.call_method0("disable").is_ok()
+        });
+        Self { gc }
+    }
+}
+
+impl Drop for GcPause<'_> {
+    fn drop(&mut self) {
+        if let Some(gc) = &self.gc {
+            let _ = gc.call_method0("enable");
+        }
+    }
+}
+
+impl std::fmt::Debug for GcPause<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GcPause")
+            .field("paused", &self.gc.is_some())
+            .finish()
+    }
 }
 
 /// A validated, indexed catalog. Load once (`from_json`, `from_path`,
@@ -391,41 +494,51 @@ impl Catalog {
         pythonize(py, &self.inner.products())
     }
 
-    /// Prices many requests. Conversion happens with the GIL held; pricing runs
-    /// with the GIL released, on up to `threads` threads (default: all cores).
-    /// Returns quotes in request order. With `return_exceptions=False` (default)
-    /// the failure with the lowest index is raised (its `.index` set); with
-    /// `True`, failed positions hold the `PricingError` instance instead.
-    #[pyo3(signature = (requests, *, return_exceptions = false, threads = None))]
+    /// Prices many requests (dicts or JSON texts) in request order.
+    ///
+    /// Reading the inputs and building the results need the GIL; parsing and
+    /// pricing run with the GIL released, on up to `threads` threads (default:
+    /// all cores). `as_json=True` returns each quote as the engine's JSON text
+    /// instead of a dict (much cheaper for large batches). With
+    /// `return_exceptions=False` (default) the failure with the lowest index is
+    /// raised (its `.index` set); with `True`, failed positions hold the
+    /// `PricingError` instance instead.
+    #[pyo3(signature = (requests, *, return_exceptions = false, threads = None, as_json = false))]
     fn quote_many<'py>(
         &self,
         py: Python<'py>,
         requests: &Bound<'py, PyAny>,
         return_exceptions: bool,
         threads: Option<usize>,
+        as_json: bool,
     ) -> PyResult<Bound<'py, PyList>> {
-        let mut parsed = Vec::with_capacity(requests.len().unwrap_or(0));
+        let mut inputs = Vec::with_capacity(requests.len().unwrap_or(0));
         for item in requests.try_iter()? {
-            parsed.push(parse_request(&item?));
+            inputs.push(read_input(&item?));
         }
         let threads = threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
             .max(1);
         let inner = &self.inner;
-        let results = py.detach(|| price_all(inner, &parsed, threads));
+        let results = py.detach(|| price_all(inner, &mut inputs, threads, as_json));
+        drop(inputs);
         if !return_exceptions
             && let Some((i, Err(e))) = results.iter().enumerate().find(|(_, r)| r.is_err())
         {
             return Err(to_py_err(py, e, Some(i)));
         }
-        let out = PyList::empty(py);
+        let pause = (results.len() >= PARALLEL_MIN && !as_json).then(|| GcPause::new(py));
+        let mut items = Vec::with_capacity(results.len());
         for (i, result) in results.iter().enumerate() {
-            match result {
-                Ok(quote) => out.append(pythonize(py, quote)?)?,
-                Err(e) => out.append(error_instance(py, e, Some(i))?)?,
-            }
+            items.push(match result {
+                Ok(Priced::Quote(quote)) => pythonize(py, quote)?,
+                Ok(Priced::Json(text)) => PyString::new(py, text).into_any(),
+                Err(e) => error_instance(py, e, Some(i))?,
+            });
         }
-        Ok(out)
+        let list = PyList::new(py, items);
+        drop(pause);
+        list
     }
 }
 

@@ -2,6 +2,8 @@
 
 import time
 
+import pytest
+
 import puratan
 from conftest import canonical
 
@@ -33,3 +35,22 @@ def test_quote_many_threads_agree(catalog, request_dict):
             assert (type(a), a.code, a.index) == (type(b), b.code, b.index)
         else:
             assert canonical(a) == canonical(b)
+
+
+def test_quote_many_as_json_and_text_inputs(catalog, request_dict):
+    import json
+
+    requests = [dict(request_dict, quantity=500 * (1 + i % 20)) for i in range(2000)]
+    texts = [json.dumps(r) for r in requests]
+    expected = [catalog.quote_json(r) for r in requests]
+    for threads in (1, 2):
+        assert catalog.quote_many(texts, as_json=True, threads=threads) == expected
+        assert catalog.quote_many(requests, as_json=True, threads=threads) == expected
+        assert [canonical(q) for q in catalog.quote_many(texts, threads=threads)] == expected
+    bad = texts[:3] + ['{"product": 1}']
+    with pytest.raises(puratan.RequestError) as info:
+        catalog.quote_many(bad, as_json=True)
+    assert info.value.index == 3
+    mixed = catalog.quote_many(bad, as_json=True, return_exceptions=True)
+    assert mixed[:3] == expected[:3]
+    assert isinstance(mixed[3], puratan.RequestError)
