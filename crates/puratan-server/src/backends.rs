@@ -6,7 +6,8 @@ use std::sync::Arc;
 use futures::FutureExt;
 use puratan_core::memory::{MemoryCache, MemoryEventBus, MemoryRateLimiter, MemorySessionStore};
 use puratan_core::ports::{
-    AuditLog, Cache, EventBus, OrderRepo, ProductRepo, RateLimitStore, SessionStore, UserRepo,
+    AuditLog, Cache, CatalogRepo, EventBus, FileStore, OrderRepo, ProductRepo, RateLimitStore,
+    SessionStore, UserRepo,
 };
 
 use crate::adapters::localfs::LocalFileStore;
@@ -14,8 +15,9 @@ use crate::adapters::mongo::MongoStore;
 use crate::adapters::rabbitmq::RabbitBus;
 use crate::adapters::redis::RedisBackend;
 use crate::adapters::sqlite::SqliteStore;
-use crate::config::{CacheBackend, Config, EventsBackend, StorageBackend};
+use crate::config::{CacheBackend, Config, EventsBackend, QuotesConfig, StorageBackend};
 use crate::metrics::Metrics;
+use crate::pricing::{PricingService, QuoteSigner, SigningKey};
 use crate::state::{App, AppInner, Probe, QueueLen};
 
 type Repos = (
@@ -23,6 +25,7 @@ type Repos = (
     Arc<dyn UserRepo>,
     Arc<dyn OrderRepo>,
     Arc<dyn AuditLog>,
+    Arc<dyn CatalogRepo>,
 );
 
 /// Opens the storage backend and creates indexes/migrations (idempotent).
@@ -38,7 +41,10 @@ pub async fn storage(config: &Config) -> anyhow::Result<(Repos, Probe)> {
                     async move { s.ping().await }.boxed()
                 }),
             };
-            ((s.products(), s.users(), s.orders(), s.audit()), probe)
+            (
+                (s.products(), s.users(), s.orders(), s.audit(), s.catalogs()),
+                probe,
+            )
         }
         StorageBackend::Mongodb => {
             let s = MongoStore::connect(&config.mongodb).await?;
@@ -51,14 +57,17 @@ pub async fn storage(config: &Config) -> anyhow::Result<(Repos, Probe)> {
                     async move { s.ping().await }.boxed()
                 }),
             };
-            ((s.products(), s.users(), s.orders(), s.audit()), probe)
+            (
+                (s.products(), s.users(), s.orders(), s.audit(), s.catalogs()),
+                probe,
+            )
         }
     })
 }
 
 pub async fn build(config: Config) -> anyhow::Result<App> {
     let mut probes = Vec::new();
-    let ((products, users, orders, audit), probe) = storage(&config).await?;
+    let ((products, users, orders, audit, catalogs), probe) = storage(&config).await?;
     probes.push(probe);
 
     let (cache, sessions, rate_limiter): (
@@ -114,7 +123,9 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         }
     };
 
-    let files = Arc::new(LocalFileStore::open(&config.files)?);
+    let files: Arc<dyn FileStore> = Arc::new(LocalFileStore::open(&config.files)?);
+    let signer = quote_signer(&config.quotes, files.as_ref()).await?;
+    let pricing = PricingService::new(catalogs, signer).await?;
 
     Ok(App(Arc::new(AppInner {
         config,
@@ -128,6 +139,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         local_limiter: MemoryRateLimiter::new(),
         events,
         files,
+        pricing,
         metrics: Metrics::new(),
         probes,
         queue_len,
@@ -135,4 +147,57 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         last_fallback_warning: Default::default(),
         replica_id: uuid::Uuid::now_v7().simple().to_string(),
     })))
+}
+
+/// The configured quote-signing keys, or a generated one kept in the file
+/// store (so a single embedded server keeps verifying its quotes across
+/// restarts).
+async fn quote_signer(config: &QuotesConfig, files: &dyn FileStore) -> anyhow::Result<QuoteSigner> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    if config.keys.is_empty() {
+        const KEY: &str = "secrets/quote-signing-key";
+        let secret = match files.get(KEY).await {
+            Ok(bytes) => STANDARD
+                .decode(&bytes)
+                .map_err(|e| anyhow::anyhow!("{KEY} in the file store is corrupt: {e}"))?,
+            Err(e) if e.kind() == puratan_core::ErrorKind::NotFound => {
+                let mut secret = vec![0u8; 32];
+                getrandom::fill(&mut secret)
+                    .map_err(|e| anyhow::anyhow!("no randomness for a signing key: {e}"))?;
+                files
+                    .put(KEY, bytes::Bytes::from(STANDARD.encode(&secret)))
+                    .await?;
+                tracing::warn!(
+                    "no quotes.keys configured: generated a local signing key; replicas must share configured keys"
+                );
+                secret
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let key = SigningKey::new("local", secret).map_err(anyhow::Error::msg)?;
+        return Ok(QuoteSigner::new(key, Vec::new()));
+    }
+    let mut keys = Vec::new();
+    for (i, k) in config.keys.iter().enumerate() {
+        let secret = STANDARD.decode(k.secret.trim()).map_err(|_| {
+            anyhow::anyhow!("invalid configuration: quotes.keys[{i}].secret: not base64")
+        })?;
+        keys.push(
+            SigningKey::new(k.id.clone(), secret)
+                .map_err(|e| anyhow::anyhow!("invalid configuration: quotes.keys[{i}]: {e}"))?,
+        );
+    }
+    let active_id = config
+        .active_key
+        .clone()
+        .unwrap_or_else(|| keys[0].id.clone());
+    let active = keys
+        .iter()
+        .find(|k| k.id == active_id)
+        .cloned()
+        .ok_or_else(|| {
+            anyhow::anyhow!("invalid configuration: quotes.active_key: no key with id {active_id}")
+        })?;
+    Ok(QuoteSigner::new(active, keys))
 }

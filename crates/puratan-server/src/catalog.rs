@@ -14,7 +14,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use bytes::Bytes;
 use chrono::Utc;
 use puratan_core::domain::{Category, Product, ProductId, Sku, Tag, Template};
 use puratan_core::ports::{PageRequest, ProductFilter};
@@ -209,9 +208,9 @@ pub struct ImportReport {
     pub updated: usize,
 }
 
-/// Stores a parsed catalog: upserts every product, keeps the pricing
-/// document (by version) in the file store, and tells every replica to
-/// drop its cached copies.
+/// Stores a parsed catalog: publishes the pricing document as the active
+/// version, upserts every product, and tells every replica to drop its
+/// cached copies and reload the active catalog.
 pub async fn store(app: &App, parsed: ParsedCatalog) -> Result<ImportReport, Error> {
     // Second validation pass against the stored data, still before any
     // write: a SKU held by another product would fail half-way otherwise.
@@ -228,28 +227,11 @@ pub async fn store(app: &App, parsed: ParsedCatalog) -> Result<ImportReport, Err
             Err(e) => return Err(e),
         }
     }
-    let pricing =
-        serde_json::to_vec_pretty(&parsed.pricing).map_err(|e| Error::backend("catalog", e))?;
-    let key_version: String = parsed
-        .version
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    app.files
-        .put(
-            &format!("catalogs/{key_version}.json"),
-            Bytes::from(pricing.clone()),
-        )
-        .await?;
-    app.files
-        .put("catalogs/active.json", Bytes::from(pricing))
-        .await?;
+    // The pricing document becomes a new immutable version and the active
+    // one; older versions stay for quotes priced with them.
+    let document =
+        serde_json::to_string(&parsed.pricing).map_err(|e| Error::backend("catalog", e))?;
+    app.pricing.publish(&parsed.version, &document).await?;
 
     let (mut created, mut updated) = (0, 0);
     let mut ids = Vec::new();
@@ -287,10 +269,9 @@ pub async fn store(app: &App, parsed: ParsedCatalog) -> Result<ImportReport, Err
 
 /// The stored catalog in import format (pricing document + storefront).
 pub async fn export(app: &App) -> Result<Value, Error> {
-    let mut doc: Value = match app.files.get("catalogs/active.json").await {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::backend("catalog", e))?,
-        Err(e) if e.kind() == ErrorKind::NotFound => serde_json::json!({}),
-        Err(e) => return Err(e),
+    let mut doc: Value = match app.pricing.repo().active().await? {
+        Some(v) => serde_json::from_str(&v.document).map_err(|e| Error::backend("catalog", e))?,
+        None => serde_json::json!({}),
     };
     let mut storefront = serde_json::Map::new();
     let filter = ProductFilter {
@@ -318,4 +299,142 @@ pub async fn export(app: &App) -> Result<Value, Error> {
         obj.insert("storefront".into(), Value::Object(storefront));
     }
     Ok(doc)
+}
+
+/// One difference between two catalog documents.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct Change {
+    /// `added`, `removed` or `changed`.
+    pub op: &'static str,
+    /// JSON path; array items with an `id` (or `code`) are addressed by it,
+    /// e.g. `products[business-card].setup_fee`.
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub from: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub to: Option<Value>,
+}
+
+/// A structural diff of two catalog documents, for reviewing a new price
+/// list before (or after) it goes live.
+pub fn diff(from: &Value, to: &Value) -> Vec<Change> {
+    let mut out = Vec::new();
+    diff_at(String::new(), from, to, &mut out);
+    out
+}
+
+fn item_key(v: &Value) -> Option<String> {
+    ["id", "code", "region"]
+        .iter()
+        .find_map(|k| v.get(k).and_then(Value::as_str).map(str::to_owned))
+        .map(|id| {
+            match v.get("category").and_then(Value::as_str) {
+                // Tax rules are identified by region and category together.
+                Some(cat) if v.get("region").is_some() => format!("{id}/{cat}"),
+                _ => id,
+            }
+        })
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn diff_at(path: String, a: &Value, b: &Value, out: &mut Vec<Change>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, va) in x {
+                match y.get(k) {
+                    Some(vb) => diff_at(join(&path, k), va, vb, out),
+                    None => out.push(Change {
+                        op: "removed",
+                        path: join(&path, k),
+                        from: Some(va.clone()),
+                        to: None,
+                    }),
+                }
+            }
+            for (k, vb) in y {
+                if !x.contains_key(k) {
+                    out.push(Change {
+                        op: "added",
+                        path: join(&path, k),
+                        from: None,
+                        to: Some(vb.clone()),
+                    });
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y))
+            if x.iter().chain(y).all(|v| item_key(v).is_some())
+                && !(x.is_empty() && y.is_empty()) =>
+        {
+            let keyed = |arr: &Vec<Value>| -> Vec<(String, Value)> {
+                arr.iter()
+                    .map(|v| (item_key(v).unwrap_or_default(), v.clone()))
+                    .collect()
+            };
+            let (xs, ys) = (keyed(x), keyed(y));
+            for (k, va) in &xs {
+                match ys.iter().find(|(kb, _)| kb == k) {
+                    Some((_, vb)) => diff_at(format!("{path}[{k}]"), va, vb, out),
+                    None => out.push(Change {
+                        op: "removed",
+                        path: format!("{path}[{k}]"),
+                        from: Some(va.clone()),
+                        to: None,
+                    }),
+                }
+            }
+            for (k, vb) in &ys {
+                if !xs.iter().any(|(ka, _)| ka == k) {
+                    out.push(Change {
+                        op: "added",
+                        path: format!("{path}[{k}]"),
+                        from: None,
+                        to: Some(vb.clone()),
+                    });
+                }
+            }
+        }
+        _ if a != b => out.push(Change {
+            op: "changed",
+            path,
+            from: Some(a.clone()),
+            to: Some(b.clone()),
+        }),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn diff_addresses_items_by_id() {
+        let a = json!({"version": "1", "products": [{"id": "bc", "setup_fee": "5.00"}, {"id": "old"}],
+                       "tax": {"rules": [{"region": "DE", "category": "standard", "rate_pct": "19"}]}});
+        let b = json!({"version": "2", "products": [{"id": "bc", "setup_fee": "6.00"}, {"id": "new"}],
+                       "tax": {"rules": [{"region": "DE", "category": "standard", "rate_pct": "19"}]}});
+        let d = diff(&a, &b);
+        let summary: Vec<(&str, &str)> = d.iter().map(|c| (c.op, c.path.as_str())).collect();
+        assert_eq!(
+            summary,
+            [
+                ("changed", "version"),
+                ("changed", "products[bc].setup_fee"),
+                ("removed", "products[old]"),
+                ("added", "products[new]")
+            ]
+        );
+        assert!(diff(&a, &a).is_empty());
+    }
 }

@@ -37,6 +37,36 @@ pub struct Config {
     pub catalog: CatalogConfig,
     pub log: LogConfig,
     pub admin: AdminConfig,
+    pub quotes: QuotesConfig,
+}
+
+/// Quote signing keys. With none configured the server generates one and
+/// keeps it in the file store (fine for one process; replicas must share
+/// configured keys so any replica verifies any quote).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuotesConfig {
+    /// Id of the key that signs new quotes (default: the first key).
+    pub active_key: Option<String>,
+    /// Every key that verifies; remove a key to retire it.
+    pub keys: Vec<QuoteKeyConfig>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteKeyConfig {
+    pub id: String,
+    /// Standard base64 of at least 32 random bytes.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for QuoteKeyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QuoteKeyConfig")
+            .field("id", &self.id)
+            .field("secret", &"***")
+            .finish()
+    }
 }
 
 /// Interim admin access until the auth issue brings users and roles.

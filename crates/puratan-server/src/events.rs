@@ -51,6 +51,11 @@ pub async fn invalidate(app: &App, change: &CatalogChanged) {
         }
     }
     app.catalog_generation.fetch_add(1, Ordering::AcqRel);
+    if change.catalog_version.is_some()
+        && let Err(e) = app.pricing.reload().await
+    {
+        tracing::warn!(error = %e, "could not reload the active pricing catalog");
+    }
 }
 
 /// Subscribes this replica to invalidations. Resolves once subscribed, so

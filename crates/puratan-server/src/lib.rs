@@ -14,6 +14,7 @@ pub mod config;
 pub mod events;
 pub mod http;
 pub mod metrics;
+pub mod pricing;
 pub mod server;
 pub mod state;
 pub mod telemetry;

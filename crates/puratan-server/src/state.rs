@@ -12,6 +12,7 @@ use puratan_core::ports::{
 
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::pricing::PricingService;
 
 /// A backend `/readyz` pings.
 pub struct Probe {
@@ -52,6 +53,8 @@ pub struct AppInner {
     pub local_limiter: MemoryRateLimiter,
     pub events: Arc<dyn EventBus>,
     pub files: Arc<dyn FileStore>,
+    /// Active pricing catalog (in memory), versions and quote signing.
+    pub pricing: PricingService,
     pub metrics: Metrics,
     pub probes: Vec<Probe>,
     pub queue_len: Option<QueueLen>,

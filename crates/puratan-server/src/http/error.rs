@@ -49,6 +49,7 @@ error_codes! {
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "The route exists but not with this HTTP method.";
     Conflict = "conflict", CONFLICT, "The request conflicts with the current state (duplicate unique field, not enough stock).";
     StaleVersion = "stale_version", CONFLICT, "The resource changed since you read it; re-read and retry.";
+    PricingRejected = "pricing_rejected", UNPROCESSABLE_ENTITY, "The pricing engine rejected the request. The body's `code` is then the engine's own stable code (e.g. `unknown_product`, `option_not_allowed`, `quantity_step`, `coupon_expired`, `invalid_request`; see crates/puratan-pricing) and `details.field` names the offending field when there is one.";
     InvalidCatalog = "invalid_catalog", UNPROCESSABLE_ENTITY, "A catalog file failed validation; `details.path` is the JSON path of the first bad field.";
     RateLimited = "rate_limited", TOO_MANY_REQUESTS, "Too many requests for this client and route class; see the `Retry-After` and `RateLimit` headers.";
     Timeout = "timeout", SERVICE_UNAVAILABLE, "The request took longer than the server's time limit.";
@@ -60,9 +61,11 @@ error_codes! {
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
-    pub details: Option<Value>,
+    pub details: Option<Box<Value>>,
     /// Seconds, for 429 and 503 responses.
     pub retry_after: Option<u64>,
+    /// A more specific code from a library (the pricing engine's codes).
+    pub specific_code: Option<&'static str>,
 }
 
 /// The error body, as documented in the OpenAPI spec.
@@ -84,11 +87,12 @@ impl ApiError {
             message: message.into(),
             details: None,
             retry_after: None,
+            specific_code: None,
         }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 
@@ -105,6 +109,16 @@ impl ApiError {
     pub fn internal(err: impl std::fmt::Display) -> Self {
         tracing::error!(error = %err, request_id = %request_id::current(), "internal error");
         Self::new(ErrorCode::Internal, "internal error")
+    }
+}
+
+impl From<puratan_pricing::PricingError> for ApiError {
+    fn from(e: puratan_pricing::PricingError) -> Self {
+        let details = e.field().map(|f| Box::new(serde_json::json!({ "field": f })));
+        let mut err = Self::new(ErrorCode::PricingRejected, e.to_string());
+        err.details = details;
+        err.specific_code = Some(e.code());
+        err
     }
 }
 
@@ -145,9 +159,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.code.status();
         let body = ErrorBody {
-            code: self.code.as_str(),
+            code: self.specific_code.unwrap_or(self.code.as_str()),
             message: self.message,
-            details: self.details,
+            details: self.details.map(|d| *d),
             request_id: request_id::current(),
         };
         let mut resp = (status, Json(body)).into_response();

@@ -30,10 +30,12 @@ use crate::state::App;
 #[openapi(
     info(title = "Puratan API", description = "Web-to-print: catalog, quotes, orders, files."),
     paths(routes::health::healthz, routes::health::readyz, routes::health::metrics, routes::products::list, routes::products::get,
-        routes::admin::put_product, routes::admin::get_product, routes::admin::delete_product, routes::admin::import_catalog),
+        routes::quotes::create, routes::quotes::table, routes::quotes::verify,
+        routes::admin::put_product, routes::admin::get_product, routes::admin::delete_product, routes::admin::import_catalog,
+        routes::admin::list_versions, routes::admin::get_version, routes::admin::diff_versions, routes::admin::rollback),
     modifiers(&SecurityAddon),
     components(schemas(error::ErrorBody)),
-    tags((name = "catalog", description = "Public product catalog"), (name = "operations", description = "Health and metrics"), (name = "admin", description = "Catalog management (admin token)"))
+    tags((name = "catalog", description = "Public product catalog"), (name = "quotes", description = "Instant, signed prices"), (name = "operations", description = "Health and metrics"), (name = "admin", description = "Catalog management (admin token)"))
 )]
 pub struct ApiDoc;
 
@@ -61,6 +63,18 @@ fn public_routes(app: &App) -> Router<App> {
     Router::new()
         .route("/api/v1/products", get(routes::products::list))
         .route("/api/v1/products/{id}", get(routes::products::get))
+        .route(
+            "/api/v1/quotes",
+            axum::routing::post(routes::quotes::create),
+        )
+        .route(
+            "/api/v1/quotes/table",
+            axum::routing::post(routes::quotes::table),
+        )
+        .route(
+            "/api/v1/quotes/verify",
+            axum::routing::post(routes::quotes::verify),
+        )
         .layer(DefaultBodyLimit::max(app.config.server.json_body_limit))
 }
 
@@ -75,6 +89,22 @@ fn admin_routes(app: &App) -> Router<App> {
                 .delete(routes::admin::delete_product),
         )
         .route("/api/v1/admin/catalog", post(routes::admin::import_catalog))
+        .route(
+            "/api/v1/admin/catalog/versions",
+            get(routes::admin::list_versions),
+        )
+        .route(
+            "/api/v1/admin/catalog/versions/{version}",
+            get(routes::admin::get_version),
+        )
+        .route(
+            "/api/v1/admin/catalog/diff",
+            get(routes::admin::diff_versions),
+        )
+        .route(
+            "/api/v1/admin/catalog/rollback",
+            post(routes::admin::rollback),
+        )
         .route_layer(from_fn_with_state(
             app.clone(),
             routes::admin::require_admin,

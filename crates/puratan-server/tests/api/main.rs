@@ -4,4 +4,5 @@
 mod admin;
 mod catalog;
 mod gateway;
+mod quotes;
 mod support;

@@ -205,3 +205,89 @@ pub async fn import_catalog(State(app): State<App>, body: Bytes) -> Result<Respo
     })?;
     Ok(Json(report).into_response())
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionView {
+    pub version: String,
+    pub created_at: chrono::DateTime<Utc>,
+    pub active: bool,
+}
+
+/// Pricing catalog versions, newest first.
+#[utoipa::path(get, path = "/api/v1/admin/catalog/versions", tag = "admin", security(("admin_token" = [])),
+    responses((status = 200, body = Vec<VersionView>)))]
+pub async fn list_versions(State(app): State<App>) -> Result<Json<Vec<VersionView>>, ApiError> {
+    let versions = app.pricing.repo().list(200).await?;
+    Ok(Json(
+        versions
+            .into_iter()
+            .map(|v| VersionView {
+                version: v.version,
+                created_at: v.created_at,
+                active: v.active,
+            })
+            .collect(),
+    ))
+}
+
+/// One stored pricing catalog version, as imported.
+#[utoipa::path(get, path = "/api/v1/admin/catalog/versions/{version}", tag = "admin", params(("version" = String, Path)),
+    security(("admin_token" = [])), responses((status = 200, body = Object), (status = 404, body = crate::http::error::ErrorBody)))]
+pub async fn get_version(
+    State(app): State<App>,
+    Path(version): Path<String>,
+) -> Result<Response, ApiError> {
+    let v = app.pricing.repo().get(&version).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], v.document).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DiffQuery {
+    pub from: String,
+    pub to: String,
+}
+
+/// Structural diff between two stored versions.
+#[utoipa::path(get, path = "/api/v1/admin/catalog/diff", tag = "admin", params(DiffQuery), security(("admin_token" = [])),
+    responses((status = 200, body = Vec<catalog::Change>)))]
+pub async fn diff_versions(
+    State(app): State<App>,
+    crate::http::extract::ApiQuery(q): crate::http::extract::ApiQuery<DiffQuery>,
+) -> Result<Json<Vec<catalog::Change>>, ApiError> {
+    let load = |v: String| {
+        let app = app.clone();
+        async move {
+            let doc = app.pricing.repo().get(&v).await?;
+            serde_json::from_str::<serde_json::Value>(&doc.document).map_err(ApiError::internal)
+        }
+    };
+    let (a, b) = (load(q.from).await?, load(q.to).await?);
+    Ok(Json(catalog::diff(&a, &b)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackRequest {
+    pub version: String,
+}
+
+/// Make an older pricing version active again (every replica reloads).
+/// Quotes already issued keep the version they were priced with.
+#[utoipa::path(post, path = "/api/v1/admin/catalog/rollback", tag = "admin", request_body = RollbackRequest,
+    security(("admin_token" = [])), responses((status = 200, body = Vec<VersionView>), (status = 404, body = crate::http::error::ErrorBody)))]
+pub async fn rollback(
+    State(app): State<App>,
+    ApiJson(req): ApiJson<RollbackRequest>,
+) -> Result<Json<Vec<VersionView>>, ApiError> {
+    app.pricing.rollback(&req.version).await?;
+    let change = CatalogChanged {
+        product_ids: Vec::new(),
+        catalog_version: Some(req.version.clone()),
+    };
+    if let Err(e) = publish_catalog_changed(&app, &change).await {
+        tracing::warn!(error = %e, "could not publish catalog.changed after rollback");
+    }
+    tracing::info!(target: "audit", action = "catalog.rolled_back", version = %req.version);
+    list_versions(State(app)).await
+}
