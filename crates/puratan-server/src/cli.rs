@@ -29,6 +29,15 @@ pub enum Command {
     /// Import, export or check catalog files.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Price requests offline (no server): one request file, or one JSON
+    /// request per line on stdin with one result per line on stdout.
+    Quote {
+        /// The pricing catalog (JSON or TOML; a `storefront` section is ignored).
+        #[arg(long)]
+        catalog: PathBuf,
+        /// A request file; without it, requests are read from stdin.
+        request: Option<PathBuf>,
+    },
     /// Print generated documentation.
     #[command(subcommand)]
     Docs(DocsCommand),
@@ -89,6 +98,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Docs(DocsCommand::ErrorCodes) => return out(&http::error::error_code_reference()),
         Command::Docs(DocsCommand::Openapi) => return out(&http::openapi().to_pretty_json()?),
+        Command::Quote { catalog, request } => return quote(catalog, request.as_deref()),
         Command::Catalog(CatalogCommand::Check { file }) => {
             let parsed = read_catalog(file)?;
             return out(&format!(
@@ -130,6 +140,61 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => out(&doc),
             }
         }
-        Command::Catalog(CatalogCommand::Check { .. }) | Command::Docs(_) => Ok(()),
+        Command::Catalog(CatalogCommand::Check { .. })
+        | Command::Docs(_)
+        | Command::Quote { .. } => Ok(()),
     }
+}
+
+/// One result line: the engine's quote JSON, or `{"error": {code, field?, message}}`.
+fn quote_line(catalog: &puratan_pricing::Catalog, text: &str) -> (String, bool) {
+    use puratan_pricing::QuoteRequest;
+    let request = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(mut v) => {
+            // Scripts may omit the pricing instant: "now" is what they mean.
+            if let Some(obj) = v.as_object_mut() {
+                obj.entry("at").or_insert_with(|| {
+                    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    serde_json::Value::String(now)
+                });
+            }
+            QuoteRequest::from_value(v)
+        }
+        // Not JSON at all: let the engine word the `invalid_request`.
+        Err(_) => QuoteRequest::from_json(text),
+    };
+    match request.and_then(|r| catalog.quote(&r)) {
+        Ok(q) => (q.to_json(), true),
+        Err(e) => (serde_json::json!({ "error": e }).to_string(), false),
+    }
+}
+
+fn quote(catalog: &std::path::Path, request: Option<&std::path::Path>) -> anyhow::Result<()> {
+    use std::io::BufRead as _;
+    let parsed = read_catalog(&catalog.to_path_buf())?;
+    let engine = puratan_pricing::Catalog::from_value(&parsed.pricing)
+        .map_err(|e| anyhow::anyhow!("invalid catalog at {}: {e}", e.field().unwrap_or("$")))?;
+    if let Some(path) = request {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let (line, ok) = quote_line(&engine, &text);
+        out(&line)?;
+        if !ok {
+            std::process::exit(1);
+        }
+        return Ok(());
+    }
+    let stdin = std::io::stdin().lock();
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    for line in stdin.lines() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (result, _) = quote_line(&engine, &line);
+        stdout.write_all(result.as_bytes())?;
+        stdout.write_all(b"\n")?;
+    }
+    stdout.flush()?;
+    Ok(())
 }

@@ -315,3 +315,63 @@ async fn losing_redis_falls_back_to_local_limits_and_keeps_serving() {
         .unwrap_or(0);
     assert!(fallback >= 4, "fallback counted: {fallback}");
 }
+
+#[test]
+fn quote_cli_prices_a_stream_of_requests() {
+    use std::io::Write as _;
+    let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_puratan"))
+        .args(["quote", "--catalog"])
+        .arg(&catalog)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let good = r#"{"product":"business-card","quantity":500,"paper":"silk-350","color":"4/4","finishing":["matt-lam"],"turnaround":"express","customer_group":"trade","coupon":"welcome10","region":"DE","currency":"GBP","at":"2026-11-28T10:00:00Z"}"#;
+    let input = format!(
+        "{good}\n\n{{\"product\":\"nope\",\"quantity\":1,\"turnaround\":\"x\",\"region\":\"DE\"}}\nnot json\n"
+    );
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success());
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .expect("utf8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 3, "one result per non-empty line");
+    // The engine's own answer for the same request.
+    let doc: Value = serde_json::from_slice(&std::fs::read(&catalog).expect("read")).expect("json");
+    let engine = puratan_pricing::Catalog::from_value(&doc).expect("catalog");
+    let expected = engine
+        .quote(&puratan_pricing::QuoteRequest::from_json(good).expect("req"))
+        .expect("quote");
+    assert_eq!(lines[0]["total"], expected.total.to_string());
+    assert_eq!(lines[1]["error"]["code"], "unknown_product");
+    assert_eq!(lines[2]["error"]["code"], "invalid_request");
+
+    let check = Command::new(env!("CARGO_BIN_EXE_puratan"))
+        .args(["catalog", "check"])
+        .arg(&catalog)
+        .output()
+        .expect("run");
+    assert!(check.status.success());
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut bad = doc.clone();
+    bad["presses"][0]["spoilage_pct"] = Value::from("-1");
+    let bad_path = dir.path().join("bad.json");
+    std::fs::write(&bad_path, serde_json::to_vec(&bad).expect("ser")).expect("write");
+    let check = Command::new(env!("CARGO_BIN_EXE_puratan"))
+        .args(["catalog", "check"])
+        .arg(&bad_path)
+        .output()
+        .expect("run");
+    assert!(!check.status.success());
+    let err = String::from_utf8_lossy(&check.stderr);
+    assert!(err.contains("presses[0].spoilage_pct"), "{err}");
+}
