@@ -164,3 +164,56 @@ async fn serves_https_when_tls_is_configured() {
         .await;
     assert!(plain.map(|r| !r.status().is_success()).unwrap_or(true));
 }
+
+#[tokio::test]
+async fn cors_only_for_configured_origins_and_gzip_for_large_bodies() {
+    let app = spawn_app_with(|c| c.server.cors_origins = vec!["https://shop.example".into()]).await;
+    let pre = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/quotes"))
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .expect("preflight");
+    assert_eq!(
+        pre.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    let other = app
+        .client
+        .get(app.url("/api/v1/products"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .expect("req");
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+
+    // The OpenAPI document is well above the 1 KiB compression threshold.
+    let zipped = app
+        .client
+        .get(app.url("/openapi.json"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(
+        zipped
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap_or("")),
+        Some("gzip")
+    );
+    let small = app
+        .client
+        .get(app.url("/healthz"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("req");
+    assert!(
+        small.headers().get("content-encoding").is_none(),
+        "tiny bodies are not compressed"
+    );
+}
