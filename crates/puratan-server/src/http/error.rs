@@ -114,7 +114,9 @@ impl ApiError {
 
 impl From<puratan_pricing::PricingError> for ApiError {
     fn from(e: puratan_pricing::PricingError) -> Self {
-        let details = e.field().map(|f| Box::new(serde_json::json!({ "field": f })));
+        let details = e
+            .field()
+            .map(|f| Box::new(serde_json::json!({ "field": f })));
         let mut err = Self::new(ErrorCode::PricingRejected, e.to_string());
         err.details = details;
         err.specific_code = Some(e.code());
