@@ -3,7 +3,9 @@
 #   * bindings/wasm   -> npm package in bindings/wasm/pkg (wasm-bindgen + wasm-opt)
 #   * bindings/python -> abi3 wheel in $PURATAN_CACHE/wheels, installed in a venv
 # then runs the Node tests (node:test, every shared vector), the wasm-bindgen
-# tests under Node, the TypeScript type check, and pytest.
+# tests under Node, the TypeScript type check, the live web calculator in
+# headless Chromium (examples/web-calculator; PURATAN_SKIP_BROWSER=1 skips it),
+# and pytest.
 #
 # Installs only what is missing (idempotent): the wasm32 target, wasm-bindgen-cli
 # of exactly the version in Cargo.lock, binaryen@132 and typescript (npm, into
@@ -159,6 +161,14 @@ step "test: wasm-bindgen-test under Node"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$TOOLS/bin/wasm-bindgen-test-runner" \
     "${WASM_CARGO[@]}" test --locked -p puratan-wasm --target wasm32-unknown-unknown --test web \
     "${WASM_BUILD_STD[@]+"${WASM_BUILD_STD[@]}"}"
+
+step "test: web calculator in headless Chromium (examples/web-calculator)"
+if [[ "${PURATAN_SKIP_BROWSER:-}" == 1 ]]; then
+    echo "skipped (PURATAN_SKIP_BROWSER=1)"
+else
+    command -v chromium >/dev/null || apt_ensure chromium
+    PURATAN_WASM_PKG="$PKG" node --test examples/web-calculator/
+fi
 
 # ------------------------------------------------------------------- python --
 step "build: puratan wheel (maturin, abi3)"
