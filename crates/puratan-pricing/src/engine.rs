@@ -591,11 +591,14 @@ impl Catalog {
             .days
             .checked_add(extra)
             .ok_or_else(PricingError::overflow)?;
+        // Both must be expressible as RFC 3339 dates (years 0000–9999).
         let ship_date = ship_date(req.at.date_naive(), business_days)
+            .filter(|d| (0..=9999).contains(&d.year()))
             .ok_or_else(|| PricingError::request("ship date out of range"))?;
         let valid_until: DateTime<Utc> = req
             .at
             .checked_add_days(Days::new(u64::from(self.validity_days)))
+            .filter(|t| (0..=9999).contains(&t.year()))
             .ok_or_else(|| PricingError::request("valid_until out of range"))?;
         Ok(Dates {
             business_days,

@@ -120,6 +120,8 @@
 //!     ship_date = starting from the UTC date of `at`, step one calendar day at
 //!     a time, counting Monday–Friday only, until business_days are counted
 //!     (0 = the date of `at`). valid_until = at + quote_validity_days days.
+//!     A ship date or `valid_until` outside the years 0000–9999 (not
+//!     expressible in RFC 3339) is `invalid_request`.
 //!
 //! Lines: `paper` (id = paper id, label = paper name), `print` (id = colour,
 //! label `Printing <colour>`), `finishing` (id, name), `setup` (no id, label

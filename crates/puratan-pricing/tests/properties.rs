@@ -1,5 +1,10 @@
 //! Property tests: accounting identities, monotonicity, table consistency and
 //! "never panics" on arbitrary or mutated input.
+//!
+//! `mutated_any_method` is the stable-toolchain counterpart of the cargo-fuzz
+//! targets in `fuzz/`: it runs 64 cases by default and as many as
+//! `PURATAN_FUZZ_CASES` says otherwise (e.g. `PURATAN_FUZZ_CASES=20000 cargo
+//! test -p puratan-pricing --release --test properties mutated_any_method`).
 
 use proptest::prelude::*;
 use puratan_pricing::{Catalog, Quote, QuoteRequest};
@@ -20,6 +25,62 @@ fn base_request() -> Value {
     json!({"product": "business-card", "quantity": 500, "paper": "silk-350", "color": "4/4",
            "finishing": ["matt-lam"], "turnaround": "express", "customer_group": "trade",
            "coupon": "welcome10", "region": "DE", "currency": "GBP", "at": "2026-11-28T10:00:00Z"})
+}
+
+/// Seed (catalog, request) pairs of every method, from the shared vectors.
+fn method_seeds() -> &'static [(Value, Value)] {
+    static SEEDS: std::sync::OnceLock<Vec<(Value, Value)>> = std::sync::OnceLock::new();
+    SEEDS.get_or_init(load_method_seeds)
+}
+
+fn load_method_seeds() -> Vec<(Value, Value)> {
+    let mut out = Vec::new();
+    for text in [
+        include_str!("vectors/sheet_core.json"),
+        include_str!("vectors/area.json"),
+        include_str!("vectors/breaks.json"),
+        include_str!("vectors/booklet.json"),
+    ] {
+        let doc: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+        for case in doc["cases"].as_array().into_iter().flatten() {
+            if let Some(name) = case["catalog"].as_str() {
+                out.push((doc["catalogs"][name].clone(), case["request"].clone()));
+            }
+        }
+    }
+    out
+}
+
+fn fuzz_cases() -> u32 {
+    std::env::var("PURATAN_FUZZ_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(64)
+}
+
+/// Every entry point agrees: quote, explain, quote_table rows; quotes satisfy
+/// the accounting identities and their JSON parses back to the same bytes.
+fn exercise(catalog: &Catalog, req: &QuoteRequest, quantities: &[u32]) {
+    let single = catalog.quote(req);
+    if let Ok(q) = &single {
+        check_identities(q);
+        let text = q.to_json();
+        let back: Quote = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        assert_eq!(back.to_json(), text);
+    }
+    match catalog.explain(req) {
+        Ok(x) => assert_eq!(Ok(&x.quote), single.as_ref()),
+        Err(e) => assert_eq!(Err(&e), single.as_ref().map(|_| ())),
+    }
+    if let Ok(rows) = catalog.quote_table(req, quantities) {
+        for (row, &q) in rows.into_iter().zip(quantities) {
+            let mut one = req.clone();
+            one.quantity = q;
+            assert_eq!(row, catalog.quote(&one), "quote_table row for {q}");
+        }
+    } else {
+        assert!(single.is_err() || quantities.is_empty() || quantities.len() > 20);
+    }
 }
 
 fn check_identities(q: &Quote) {
@@ -61,6 +122,8 @@ fn arb_json() -> impl Strategy<Value = Value> {
             "0",
             "",
             "2026-11-28T10:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "0000-01-01T00:00:00+14:00",
             "99999999999999999999999999999",
         ])
         .prop_map(|s| Value::String(s.to_owned())),
@@ -263,6 +326,38 @@ proptest! {
             let mut single = req.clone();
             single.quantity = *q;
             prop_assert_eq!(got, catalog.quote(&single));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: fuzz_cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_any_method(
+        seed in any::<prop::sample::Index>(),
+        cat_route in prop::collection::vec(any::<usize>(), 0..6),
+        cat_new in prop::option::of(arb_json()),
+        req_route in prop::collection::vec(any::<usize>(), 0..3),
+        req_new in prop::option::of(arb_json()),
+        qs in prop::collection::vec(prop_oneof![0u32..200, 0u32..20_000, any::<u32>()], 0..22),
+    ) {
+        let seeds = method_seeds();
+        let (mut catalog, mut request) = seeds[seed.index(seeds.len())].clone();
+        if let Some(new) = cat_new {
+            mutate(&mut catalog, &cat_route, new);
+        }
+        if let Some(new) = req_new {
+            mutate(&mut request, &req_route, new);
+        }
+        let loaded = Catalog::from_value(&catalog);
+        prop_assert_eq!(
+            loaded.as_ref().map(|_| ()).map_err(Clone::clone),
+            Catalog::from_json(&catalog.to_string()).map(|_| ())
+        );
+        if let (Ok(catalog), Ok(req)) = (loaded, QuoteRequest::from_value(request)) {
+            exercise(&catalog, &req, &qs);
+            let _ = catalog.products();
         }
     }
 }

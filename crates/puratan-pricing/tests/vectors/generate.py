@@ -400,11 +400,14 @@ def reference_quote(cat, req):
     at = parse_at(req["at"])
     day = at.date()
     counted = 0
-    while counted < bdays:
-        day = day + timedelta(days=1)
-        if day.weekday() < 5:
-            counted += 1
-    valid_until = at + timedelta(days=int(cat["quote_validity_days"]))
+    try:  # Python dates end at 9999-12-31, like RFC 3339
+        while counted < bdays:
+            day = day + timedelta(days=1)
+            if day.weekday() < 5:
+                counted += 1
+        valid_until = at + timedelta(days=int(cat["quote_validity_days"]))
+    except OverflowError:
+        raise PricingErr("invalid_request") from None
 
     out = {
         "lines": lines,
@@ -816,6 +819,11 @@ def errors_suite():
     s.case("coupon min subtotal", req(coupon="half", quantity=50))
     s.case("coupon min subtotal met", req(coupon="half", quantity=2000))
     s.case("coupon min subtotal converted GBP", req(coupon="welcome10", quantity=50, color="4/0", currency="GBP"))
+    s.case("ship date after year 9999", req(at="9999-12-28T10:00:00Z"))
+    s.case("valid_until after year 9999", req(product="flyer-a6", quantity=100, turnaround="same-day",
+                                              at="9999-12-20T10:00:00Z"))
+    s.case("latest representable quote", req(product="flyer-a6", quantity=100, turnaround="same-day",
+                                              at="9999-12-17T10:00:00Z"))
     # request-shape errors: hand-specified
     bad = {"code": "invalid_request"}
     s.case("unknown request field", dict(req(), colour="4/4"), error=bad)
