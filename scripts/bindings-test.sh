@@ -9,7 +9,8 @@
 #
 # Installs only what is missing (idempotent): the wasm32 target, wasm-bindgen-cli
 # of exactly the version in Cargo.lock, binaryen@132 and typescript (npm, into
-# $PURATAN_CACHE/npm), the maturin/pytest venv ($PURATAN_CACHE/pyenv).
+# $PURATAN_CACHE/npm), the maturin/pytest/mypy venv ($PURATAN_CACHE/pyenv),
+# Debian's chromium for the web calculator test.
 #
 #   scripts/bindings-test.sh           build + test
 #   scripts/bindings-test.sh --bench   also run the benchmarks (benches/bindings)
@@ -86,7 +87,7 @@ else
         "binaryen@$BINARYEN_VERSION" "typescript@$TYPESCRIPT_VERSION"
 fi
 
-step "toolchain: Python venv with maturin and pytest"
+step "toolchain: Python venv with maturin, pytest and mypy"
 if ! "$VENV/bin/python" -c 'import sys' 2>/dev/null; then
     python3 -m venv "$VENV" 2>/dev/null || {
         apt_ensure python3-venv python3-dev
@@ -94,10 +95,11 @@ if ! "$VENV/bin/python" -c 'import sys' 2>/dev/null; then
         /usr/bin/python3 -m venv "$VENV"
     }
 fi
-if "$VENV/bin/maturin" --version >/dev/null 2>&1 && "$VENV/bin/pytest" --version >/dev/null 2>&1; then
-    echo "$("$VENV/bin/maturin" --version), $("$VENV/bin/pytest" --version 2>&1)"
+if "$VENV/bin/maturin" --version >/dev/null 2>&1 && "$VENV/bin/pytest" --version >/dev/null 2>&1 &&
+    "$VENV/bin/mypy" --version >/dev/null 2>&1; then
+    echo "$("$VENV/bin/maturin" --version), $("$VENV/bin/pytest" --version 2>&1), $("$VENV/bin/mypy" --version)"
 else
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check 'maturin>=1.7,<2' pytest
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check 'maturin>=1.7,<2' pytest mypy
 fi
 
 # --------------------------------------------------------------------- wasm --

@@ -249,7 +249,16 @@ class Catalog:
         return_exceptions: Literal[False] = ...,
         threads: Optional[int] = ...,
         as_json: Literal[False] = ...,
-    ) -> list[Quote]: ...
+    ) -> list[Quote]:
+        """Prices many requests (dicts or JSON texts) in request order.
+
+        Parsing and pricing run with the GIL released, on ``threads`` threads
+        (default: all cores). ``as_json=True`` returns each quote as the
+        engine's JSON text instead of a dict (far cheaper for large batches).
+        Raises the failure with the lowest index (``.index`` set) unless
+        ``return_exceptions=True``, which puts the exception in its position instead.
+        """
+
     @overload
     def quote_many(
         self,
@@ -277,19 +286,3 @@ class Catalog:
         threads: Optional[int] = ...,
         as_json: Literal[True],
     ) -> list[Union[str, PricingError]]: ...
-    def quote_many(
-        self,
-        requests: Iterable[RequestInput],
-        *,
-        return_exceptions: bool = False,
-        threads: Optional[int] = None,
-        as_json: bool = False,
-    ) -> list[Any]:
-        """Prices many requests (dicts or JSON texts) in request order.
-
-        Parsing and pricing run with the GIL released, on ``threads`` threads
-        (default: all cores). ``as_json=True`` returns each quote as the
-        engine's JSON text instead of a dict (far cheaper for large batches).
-        Raises the failure with the lowest index (``.index`` set) unless
-        ``return_exceptions=True``, which puts the exception in its position instead.
-        """

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 import puratan
-from conftest import VECTORS, canonical
+from conftest import canonical
 
 
 def test_worked_example(catalog, request_dict):
@@ -163,14 +163,3 @@ def test_quote_many_order_and_errors(catalog, request_dict):
     assert [q["total"] for q in catalog.quote_many(gen, threads=1)] == [
         catalog.quote(r)["total"] for r in reqs
     ]
-
-
-def test_stubs_are_shipped():
-    import pathlib
-
-    pkg = pathlib.Path(puratan.__file__).parent
-    assert (pkg / "py.typed").exists()
-    stub = (pkg / "__init__.pyi").read_text(encoding="utf-8")
-    for name in ("class Catalog", "def quote_many", "class PricingError", "class Quote(TypedDict)"):
-        assert name in stub
-    assert VECTORS.exists()
