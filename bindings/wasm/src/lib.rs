@@ -39,7 +39,7 @@ extern "C" {
     #[wasm_bindgen(typescript_type = "QuoteRequestInput")]
     pub type RequestInput;
     /// Quantities for `quoteTable`.
-    #[wasm_bindgen(typescript_type = "readonly number[]")]
+    #[wasm_bindgen(typescript_type = "Iterable<number> | ArrayLike<number>")]
     pub type Quantities;
     /// A quote (plain object, engine field order).
     #[wasm_bindgen(typescript_type = "Quote")]
@@ -152,7 +152,11 @@ impl WasmCatalog {
         quantities: &Quantities,
     ) -> Result<QuoteTableRows, JsValue> {
         let text = request_text(request)?;
-        let quantities = json_text(quantities)
+        // `Array.from` accepts arrays, typed arrays and any iterable; the JSON
+        // round trip then rejects anything that is not a non-negative integer.
+        let quantities = (quantities.is_object() && !quantities.is_function())
+            .then(|| js_sys::Array::from(quantities))
+            .and_then(|a| json_text(&a))
             .ok_or_else(|| {
                 js_error(&PricingError::InvalidRequest {
                     message: "quantities must be an array of integers".into(),

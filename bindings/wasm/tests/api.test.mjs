@@ -71,7 +71,7 @@ test("non-JSON inputs are invalid_request, not crashes", () => {
   for (const bad of [undefined, null, 42, false, cyclic, { ...workedRequest, quantity: 10n }]) {
     assert.equal(thrown(() => catalog.quote(bad)).code, "invalid_request");
   }
-  for (const bad of [[], [2.5], [-1], "x", [1, "2"], undefined, Array(21).fill(500)]) {
+  for (const bad of [[], [2.5], [-1], "x", [1, "2"], undefined, null, 500, {}, Array(21).fill(500)]) {
     assert.equal(thrown(() => catalog.quoteTable(workedRequest, bad)).code, "invalid_request");
   }
   // The catalog still works after errors (no poisoned state).
@@ -99,6 +99,10 @@ test("quoteTable: one row per quantity, quote or error, equal to single quotes",
     }
   }
   assert.equal(rows[2].error.code, "quantity_out_of_range");
+  // Typed arrays and other iterables work too.
+  for (const q of [new Uint32Array(quantities), new Set(quantities)]) {
+    assert.equal(JSON.stringify(catalog.quoteTable(workedRequest, q)), JSON.stringify(rows));
+  }
   // Failures before the quantity checks are thrown.
   assert.equal(thrown(() => catalog.quoteTable({ ...workedRequest, product: "x" }, [500])).code, "unknown_product");
 });

@@ -78,6 +78,9 @@ export async function storefront(): Promise<string> {
   yes<Exact<typeof quote.lines[number]["kind"], import("../pkg/puratan_wasm.js").LineKind>>();
   const text: string = catalog.quoteJson(JSON.stringify(request));
   const rows: QuoteTableRow[] = catalog.quoteTable(request, [50, 100]);
+  catalog.quoteTable(request, new Uint32Array([50, 100]));
+  // @ts-expect-error quantities are numbers
+  catalog.quoteTable(request, ["50"]);
   let sum = 0;
   for (const row of rows) {
     if (row.quote) {
