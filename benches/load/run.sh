@@ -37,10 +37,16 @@ wait_port() {
     return 1
 }
 
-# Prints "requests_per_second p99".
+# Prints "requests_per_second p99" for GET product (or, with a second
+# argument `quote`, for POST /api/v1/quotes).
 load() {
-    local out
-    out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$1$PATH_UNDER_TEST")"
+    local out script=()
+    local path="$PATH_UNDER_TEST"
+    if [[ "${2:-}" == quote ]]; then
+        script=(-s benches/load/quote.lua)
+        path=/api/v1/quotes
+    fi
+    out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${script[@]}" "http://127.0.0.1:$1$path")"
     echo "$out" >"$WORK/wrk-$1.txt"
     local rps p99 non2xx
     rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
@@ -74,13 +80,17 @@ PORT=8090 "$BIN/examples/bare_axum" >/dev/null 2>&1 &
 PIDS+=($!)
 wait_port 8090 "$PATH_UNDER_TEST"
 read -r bare_rps bare_p99 < <(load 8090)
+read -r bareq_rps bareq_p99 < <(load 8090 quote)
 
 start_puratan 8091
 read -r emb_rps emb_p99 < <(load 8091)
+read -r embq_rps embq_p99 < <(load 8091 quote)
 
 printf '\n%-40s %12s %10s %8s\n' "target" "req/s" "p99" "vs bare"
 printf '%-40s %12s %10s %8s\n' "bare axum (same bytes)" "$bare_rps" "$bare_p99" "100%"
 printf '%-40s %12s %10s %7.0f%%\n' "puratan embedded (full gateway)" "$emb_rps" "$emb_p99" "$(echo "100*$emb_rps/$bare_rps" | bc -l)"
+printf '%-40s %12s %10s %8s\n' "POST quote: bare axum (parse + bytes)" "$bareq_rps" "$bareq_p99" "100%"
+printf '%-40s %12s %10s %7.0f%%\n' "POST quote: puratan (price + sign)" "$embq_rps" "$embq_p99" "$(echo "100*$embq_rps/$bareq_rps" | bc -l)"
 
 if [[ "$MODE" == "all" ]]; then
     scripts/services/redis.sh >/dev/null
