@@ -27,7 +27,12 @@ after(() => {
   rmSync(profile, { recursive: true, force: true });
 });
 
+// No traffic beyond the loopback server: background networking, component
+// updates, sync and QUIC are off (the machine's network is closed).
 const flags = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+  "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+  "--disable-sync", "--disable-default-apps", "--disable-extensions", "--no-default-browser-check",
+  "--metrics-recording-only", "--disable-domain-reliability", "--disable-breakpad",
   `--user-data-dir=${profile}`, "--virtual-time-budget=15000"];
 
 async function dom(params) {
