@@ -47,7 +47,13 @@ impl MemoryRateLimiter {
         }
         let (decision, new_tat) = gcra::check(tats.get(key).copied(), now, quota);
         if let Some(t) = new_tat {
-            tats.insert(key.to_owned(), t);
+            // Known keys are updated in place: no allocation per request.
+            match tats.get_mut(key) {
+                Some(tat) => *tat = t,
+                None => {
+                    tats.insert(key.to_owned(), t);
+                }
+            }
         }
         decision
     }

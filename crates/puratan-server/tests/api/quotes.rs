@@ -88,7 +88,12 @@ async fn expired_quotes_are_reported_as_expired() {
         created_at: past,
         valid_until: past + chrono::Duration::days(14),
         catalog_version: "2026-11-28.1".into(),
-        request: request(),
+        request: puratan_pricing::QuoteRequest::from_value({
+            let mut r = request();
+            r["at"] = json!("2026-10-01T00:00:00Z");
+            r
+        })
+        .expect("request"),
         quote: serde_json::value::RawValue::from_string("{\"total\":\"1.00\"}".into())
             .expect("raw"),
     };

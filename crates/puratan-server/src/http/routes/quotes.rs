@@ -26,7 +26,7 @@ pub struct SignedQuote {
     pub valid_until: DateTime<Utc>,
     pub catalog_version: String,
     /// The request as priced (with the server's `at`), for re-pricing.
-    pub request: Value,
+    pub request: QuoteRequest,
     /// The engine's output, byte for byte.
     pub quote: Box<RawValue>,
 }
@@ -69,10 +69,7 @@ fn active(app: &App) -> Result<Arc<Catalog>, ApiError> {
 
 /// The server sets the pricing instant: a client-chosen `at` could
 /// resurrect expired coupons.
-fn request_at(
-    mut body: Map<String, Value>,
-    at: DateTime<Utc>,
-) -> Result<(QuoteRequest, Value), ApiError> {
+fn request_at(mut body: Map<String, Value>, at: DateTime<Utc>) -> Result<QuoteRequest, ApiError> {
     if body.contains_key("at") {
         return Err(invalid_request(
             "at",
@@ -83,9 +80,7 @@ fn request_at(
         "at".into(),
         Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
     );
-    let value = Value::Object(body);
-    let request = QuoteRequest::from_value(value.clone())?;
-    Ok((request, value))
+    Ok(QuoteRequest::from_value(Value::Object(body))?)
 }
 
 /// Price one configuration and sign the result.
@@ -98,7 +93,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let catalog = active(&app)?;
     let now = Utc::now();
-    let (request, request_json) = request_at(body, now)?;
+    let request = request_at(body, now)?;
     let quote = catalog.quote(&request)?;
     let quote_json = RawValue::from_string(quote.to_json()).map_err(ApiError::internal)?;
     let signed = SignedQuote {
@@ -106,7 +101,7 @@ pub async fn create(
         created_at: now,
         valid_until: quote.valid_until,
         catalog_version: catalog.version().to_owned(),
-        request: request_json,
+        request,
         quote: quote_json,
     };
     let token = app.pricing.signer.sign(&signed);
@@ -157,7 +152,7 @@ pub async fn table(
     };
     let first = *quantities.first().unwrap_or(&1);
     body.entry("quantity").or_insert(Value::from(first));
-    let (request, _) = request_at(body, Utc::now())?;
+    let request = request_at(body, Utc::now())?;
     let rows = catalog
         .quote_table(&request, &quantities)?
         .into_iter()
