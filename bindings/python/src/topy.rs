@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Mutex, TryLockError};
 
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyValueError;
@@ -26,11 +26,19 @@ pub(crate) fn to_py<'py, T: Serialize + ?Sized>(
     py: Python<'py>,
     value: &T,
 ) -> PyResult<Bound<'py, PyAny>> {
-    // Held only while the GIL is held and no Python code runs: uncontended.
-    let mut guard = KEYS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let keys = guard.get_or_insert_with(HashMap::new);
+    // Never block here: an allocation below may run the garbage collector,
+    // whose finalizers may switch to another Python thread that converts too.
+    // If the cache is busy, that conversion uses a private, throw-away cache.
+    let mut guard = match KEYS.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    };
+    let mut private = KeyCache::new();
+    let keys = match guard.as_mut() {
+        Some(guard) => guard.get_or_insert_with(HashMap::new),
+        None => &mut private,
+    };
     value.serialize(Ser { py, keys }).map_err(|Error(e)| e)
 }
 
