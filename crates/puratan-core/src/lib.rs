@@ -19,5 +19,6 @@ pub mod error;
 pub mod gcra;
 pub mod memory;
 pub mod ports;
+pub mod workflow;
 
 pub use error::{ConflictReason, Error, ErrorKind, Result};
