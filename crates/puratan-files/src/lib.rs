@@ -1,7 +1,23 @@
 //! # puratan-files
 //!
-//! Home of the artwork pipeline (tus uploads, format detection, virus
-//! scanning, preflight, previews, colour conversion). It arrives with the
-//! files issue; today it only fixes the crate's place in the workspace so
-//! the dependency direction (`puratan-files → puratan-core`, never the
-//! reverse) is set from the start.
+//! The artwork pipeline: format detection ([`detect`]), per-product allow
+//! lists ([`check_allowed`]) and the server side of the tus 1.0 resumable
+//! upload protocol ([`tus`]). Scanning, preflight and previews follow.
+//!
+//! Everything here is a library over `puratan-core`'s ports: no clock reads
+//! (time is a parameter), no sockets, no files, no HTTP framework. The
+//! dependency direction is `puratan-files → puratan-core`, never the reverse.
+//!
+//! Hostile input is the normal case: no function panics on any input, and
+//! detection does no work or allocation beyond a linear pass over the bytes
+//! it was given.
+
+pub mod detect;
+pub mod error;
+pub mod format;
+mod svg;
+pub mod tus;
+
+pub use detect::{detect, detect_declared};
+pub use error::FilesError;
+pub use format::{AllowList, Detection, Finding, FindingKind, Format, Severity, check_allowed};
