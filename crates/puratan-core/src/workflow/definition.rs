@@ -246,10 +246,7 @@ impl Workflow {
     /// Parse and validate a TOML workflow definition.
     pub fn from_toml(src: &str) -> Result<Self, WorkflowError> {
         check_size(src)?;
-        let raw: RawWorkflow = toml::from_str(src).map_err(|e| WorkflowError::Parse {
-            format: "TOML",
-            message: e.message().to_owned(),
-        })?;
+        let raw: RawWorkflow = toml::from_str(src).map_err(|e| toml_error(src, &e))?;
         validate(raw)
     }
 
@@ -297,6 +294,22 @@ impl Workflow {
     /// Transitions that leave `state`, in file order.
     pub fn outgoing<'a>(&'a self, state: &'a OrderStatus) -> impl Iterator<Item = &'a Transition> {
         self.transitions.iter().filter(move |t| t.leaves(state))
+    }
+}
+
+/// A TOML error as `line N: message` (the span's start line, 1-based).
+pub(crate) fn toml_error(src: &str, e: &toml::de::Error) -> WorkflowError {
+    let message = match e.span() {
+        Some(span) => {
+            let upto = src.get(..span.start).unwrap_or(src);
+            let line = upto.bytes().filter(|b| *b == b'\n').count() + 1;
+            format!("line {line}: {}", e.message().trim_end())
+        }
+        None => e.message().trim_end().to_owned(),
+    };
+    WorkflowError::Parse {
+        format: "TOML",
+        message,
     }
 }
 
@@ -399,13 +412,13 @@ fn validate(raw: RawWorkflow) -> Result<Workflow, WorkflowError> {
             }
         }
     }
-    if raw.name.trim().is_empty() || raw.name.chars().count() > 64 {
-        return Err(WorkflowError::InvalidName {
+    let name = crate::domain::text::clean("name", &raw.name, 64, false).map_err(|_| {
+        WorkflowError::InvalidName {
             path: "name".into(),
             value: truncate(&raw.name),
             reason: "use 1-64 characters",
-        });
-    }
+        }
+    })?;
     let description = match raw.description.as_deref() {
         None => None,
         Some(d) => Some(
@@ -715,7 +728,7 @@ fn validate(raw: RawWorkflow) -> Result<Workflow, WorkflowError> {
     }
 
     Ok(Workflow {
-        name: raw.name.trim().to_owned(),
+        name,
         description,
         initial: states[initial_ix].name.clone(),
         always_emit: raw.always_emit,

@@ -62,10 +62,8 @@ impl QcChecklists {
                 limit: MAX_FILE_BYTES,
             });
         }
-        let raw: RawChecklists = toml::from_str(src).map_err(|e| WorkflowError::Parse {
-            format: "TOML",
-            message: e.message().to_owned(),
-        })?;
+        let raw: RawChecklists =
+            toml::from_str(src).map_err(|e| super::definition::toml_error(src, &e))?;
         Self::validate(raw.checklists)
     }
 

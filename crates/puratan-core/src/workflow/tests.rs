@@ -1533,3 +1533,119 @@ fn qc_checklist_files_are_validated() {
     let l = QcChecklists::from_json(only_other).unwrap_or_else(|e| panic!("{e}"));
     assert!(l.for_kind("b").is_none());
 }
+
+// ---------------------------------------------------------------------
+// Robustness and integration with the OrderRepo port
+// ---------------------------------------------------------------------
+
+#[test]
+fn every_truncation_and_line_deletion_of_the_default_file_is_handled() {
+    let src = DEFAULT_WORKFLOW_TOML;
+    let mut cut = 0;
+    for (i, _) in src.char_indices().step_by(3) {
+        cut += 1;
+        let _ = Workflow::from_toml(&src[..i]);
+    }
+    assert!(cut > 1000);
+    let lines: Vec<&str> = src.lines().collect();
+    let mut still_valid = 0;
+    for skip in 0..lines.len() {
+        let text: Vec<&str> = lines
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != skip)
+            .map(|(_, l)| *l)
+            .collect();
+        if Workflow::from_toml(&text.join("\n")).is_ok() {
+            still_valid += 1;
+        }
+    }
+    // Comments, blank lines, descriptions and optional keys may go;
+    // most other lines may not.
+    assert!(still_valid < lines.len());
+}
+
+#[test]
+fn toml_parse_errors_name_the_line() {
+    let src = "name = \"x\"\ninitial = \"a\"\n\n[[states]]\nname = 7\n";
+    match Workflow::from_toml(src) {
+        Err(WorkflowError::Parse {
+            format: "TOML",
+            message,
+        }) => {
+            assert!(message.starts_with("line 5:"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn workflow_names_are_cleaned() {
+    let wf =
+        with(|v| v["name"] = json!("  Sign\u{202e} shop\u{7} ")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(wf.name(), "Sign shop");
+    assert!(matches!(
+        with(|v| v["name"] = json!(" \u{7} ")),
+        Err(WorkflowError::InvalidName { .. })
+    ));
+}
+
+/// Poll a future that is ready at once (the in-memory repo never waits).
+fn now_or_never<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("in-memory repo future was not ready"),
+    }
+}
+
+#[test]
+fn concurrent_fires_apply_through_optimistic_concurrency() {
+    use crate::ports::OrderRepo;
+    let repo = crate::memory::MemoryOrderRepo::new();
+    let eng = engine();
+    let a = Actor::user(UserId::new(), [Role::Staff]);
+    let b = Actor::user(UserId::new(), [Role::Staff]);
+    let ctx = GuardContext::default();
+    let stored =
+        now_or_never(repo.insert(order(UserId::new(), "queued"))).unwrap_or_else(|e| panic!("{e}"));
+
+    // Two operators read the same version and fire different transitions.
+    let mut seen_a = stored.clone();
+    let mut seen_b = stored.clone();
+    eng.fire(&seen_a, "start_printing", &a, &ctx, t0())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .apply_to(&mut seen_a);
+    eng.fire(&seen_b, "hold", &b, &ctx, t0())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .apply_to(&mut seen_b);
+    let won = now_or_never(repo.update(seen_a)).unwrap_or_else(|e| panic!("{e}"));
+    let lost = now_or_never(repo.update(seen_b));
+    assert!(
+        matches!(
+            lost,
+            Err(crate::Error::Conflict {
+                reason: crate::ConflictReason::StaleVersion,
+                ..
+            })
+        ),
+        "{lost:?}"
+    );
+    // The loser re-reads and fires again against the new state.
+    let fresh = now_or_never(repo.get(won.id)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(fresh.status, st("printing"));
+    let mut retry = fresh.clone();
+    eng.fire(&retry, "hold", &b, &ctx, t0())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .apply_to(&mut retry);
+    let done = now_or_never(repo.update(retry)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(done.status, st("on_hold"));
+    assert_eq!(done.history.len(), 2);
+    // Release goes back to printing, where the order was when held.
+    let mut released = done.clone();
+    eng.fire(&released, "release", &b, &ctx, t0())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .apply_to(&mut released);
+    assert_eq!(released.status, st("printing"));
+}
