@@ -14,6 +14,7 @@
 //! **Invariant:** this crate never reads environment variables, never opens
 //! sockets or files, and never depends on a specific async runtime's I/O.
 
+pub mod auth;
 pub mod domain;
 pub mod error;
 pub mod gcra;

@@ -1,0 +1,172 @@
+use crate::Error;
+
+/// Every failure of the auth module. Match on [`AuthError::code`] (stable,
+/// safe to send to clients) rather than on the message.
+///
+/// Messages never contain secrets (passwords, codes, tokens).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    // ----- passwords -----
+    #[error("password must have at least {min} characters")]
+    PasswordTooShort { min: usize },
+    #[error("password must have at most {max} characters")]
+    PasswordTooLong { max: usize },
+    #[error("password is too common")]
+    PasswordTooCommon,
+    /// Wrong password, wrong code or unknown account: deliberately one error.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("stored password hash is malformed or unsupported")]
+    MalformedHash,
+    #[error("invalid password hashing parameters: {0}")]
+    InvalidParams(String),
+
+    // ----- TOTP and recovery codes -----
+    #[error("invalid one-time code")]
+    InvalidOtp,
+    #[error("one-time code was already used")]
+    OtpReplay,
+    #[error("invalid TOTP secret")]
+    InvalidTotpSecret,
+    #[error("invalid TOTP configuration: {0}")]
+    InvalidTotpConfig(&'static str),
+    #[error("invalid recovery code")]
+    InvalidRecoveryCode,
+
+    // ----- access tokens -----
+    #[error("malformed token")]
+    TokenMalformed,
+    #[error("token algorithm not allowed")]
+    TokenAlgorithm,
+    #[error("token signed with an unknown key")]
+    TokenUnknownKey,
+    #[error("token signature is invalid")]
+    TokenSignature,
+    #[error("token is missing the {0} claim")]
+    TokenMissingClaim(&'static str),
+    #[error("token has expired")]
+    TokenExpired,
+    #[error("token is not valid yet")]
+    TokenNotYetValid,
+    #[error("token issuer is not accepted")]
+    TokenIssuer,
+    #[error("token audience is not accepted")]
+    TokenAudience,
+    #[error("token is not an access token")]
+    TokenType,
+    #[error("token has been revoked")]
+    TokenRevoked,
+    #[error("invalid signing key configuration: {0}")]
+    KeyConfig(String),
+
+    // ----- refresh tokens -----
+    #[error("invalid refresh token")]
+    RefreshInvalid,
+    #[error("refresh token has expired")]
+    RefreshExpired,
+    #[error("refresh token has been revoked")]
+    RefreshRevoked,
+    /// A refresh token that had already been rotated was presented again:
+    /// the whole family (including its newest token) is now revoked. Audit it.
+    #[error("refresh token reuse detected; token family {family} revoked")]
+    ReuseDetected { family: String },
+
+    // ----- infrastructure -----
+    #[error("the system random number generator failed")]
+    Random,
+    #[error("cryptographic operation failed")]
+    Crypto,
+    #[error(transparent)]
+    Store(#[from] Error),
+}
+
+impl AuthError {
+    /// A stable, machine-readable code (snake_case, never reused).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::PasswordTooShort { .. } => "password_too_short",
+            Self::PasswordTooLong { .. } => "password_too_long",
+            Self::PasswordTooCommon => "password_too_common",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::MalformedHash => "malformed_password_hash",
+            Self::InvalidParams(_) => "invalid_password_params",
+            Self::InvalidOtp => "invalid_otp",
+            Self::OtpReplay => "otp_replay",
+            Self::InvalidTotpSecret => "invalid_totp_secret",
+            Self::InvalidTotpConfig(_) => "invalid_totp_config",
+            Self::InvalidRecoveryCode => "invalid_recovery_code",
+            Self::TokenMalformed => "token_malformed",
+            Self::TokenAlgorithm => "token_algorithm",
+            Self::TokenUnknownKey => "token_unknown_key",
+            Self::TokenSignature => "token_signature",
+            Self::TokenMissingClaim(_) => "token_missing_claim",
+            Self::TokenExpired => "token_expired",
+            Self::TokenNotYetValid => "token_not_yet_valid",
+            Self::TokenIssuer => "token_issuer",
+            Self::TokenAudience => "token_audience",
+            Self::TokenType => "token_type",
+            Self::TokenRevoked => "token_revoked",
+            Self::KeyConfig(_) => "key_config",
+            Self::RefreshInvalid => "refresh_invalid",
+            Self::RefreshExpired => "refresh_expired",
+            Self::RefreshRevoked => "refresh_revoked",
+            Self::ReuseDetected { .. } => "refresh_reuse_detected",
+            Self::Random => "random_failure",
+            Self::Crypto => "crypto_failure",
+            Self::Store(_) => "store_error",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let all = [
+            AuthError::PasswordTooShort { min: 8 },
+            AuthError::PasswordTooLong { max: 128 },
+            AuthError::PasswordTooCommon,
+            AuthError::InvalidCredentials,
+            AuthError::MalformedHash,
+            AuthError::InvalidParams(String::new()),
+            AuthError::InvalidOtp,
+            AuthError::OtpReplay,
+            AuthError::InvalidTotpSecret,
+            AuthError::InvalidTotpConfig(""),
+            AuthError::InvalidRecoveryCode,
+            AuthError::TokenMalformed,
+            AuthError::TokenAlgorithm,
+            AuthError::TokenUnknownKey,
+            AuthError::TokenSignature,
+            AuthError::TokenMissingClaim("exp"),
+            AuthError::TokenExpired,
+            AuthError::TokenNotYetValid,
+            AuthError::TokenIssuer,
+            AuthError::TokenAudience,
+            AuthError::TokenType,
+            AuthError::TokenRevoked,
+            AuthError::KeyConfig(String::new()),
+            AuthError::RefreshInvalid,
+            AuthError::RefreshExpired,
+            AuthError::RefreshRevoked,
+            AuthError::ReuseDetected {
+                family: String::new(),
+            },
+            AuthError::Random,
+            AuthError::Crypto,
+            AuthError::Store(Error::invalid("x", "y")),
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for e in &all {
+            let c = e.code();
+            assert!(seen.insert(c), "duplicate code {c}");
+            assert!(
+                c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{c}"
+            );
+        }
+    }
+}

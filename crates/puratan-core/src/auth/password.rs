@@ -1,0 +1,475 @@
+//! Password policy and argon2id hashing.
+//!
+//! * Policy (NIST SP 800-63B / OWASP ASVS 2.1): at least 8 and at most 128
+//!   characters, any characters, no composition rules, never truncated, and
+//!   not one of the 10 000 most common passwords (`common-passwords.txt`,
+//!   compared case-insensitively).
+//! * Hashes are PHC strings (`$argon2id$v=19$m=19456,t=2,p=1$…`), 16-byte
+//!   random salt, 32-byte output. [`PasswordHasher::needs_rehash`] tells the
+//!   login path to re-hash with the current parameters.
+//! * For an unknown account call [`PasswordHasher::dummy_verify`] so the
+//!   response takes as long as a wrong password.
+//!
+//! **Blocking:** hashing and verifying cost tens of milliseconds of CPU on
+//! purpose. This crate has no runtime; async callers must run
+//! [`PasswordHasher::hash`], [`PasswordHasher::verify`] and
+//! [`PasswordHasher::dummy_verify`] on a blocking thread
+//! (`tokio::task::spawn_blocking`, a rayon pool, …).
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::LazyLock;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use super::AuthError;
+
+/// Minimum password length in characters (Unicode scalar values).
+pub const MIN_LEN: usize = 8;
+/// Maximum password length in characters. Longer passwords are rejected,
+/// never truncated.
+pub const MAX_LEN: usize = 128;
+
+/// Largest parameters accepted from a stored PHC string, so a corrupted or
+/// hostile hash cannot make one verification allocate gigabytes or spin.
+const MAX_M_COST_KIB: u32 = 1024 * 1024;
+const MAX_T_COST: u32 = 64;
+const MAX_P_COST: u32 = 64;
+
+const SALT_LEN: usize = 16;
+const OUTPUT_LEN: usize = 32;
+
+static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("common-passwords.txt")
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+});
+
+/// Whether `password` is on the bundled common-password list
+/// (case-insensitive).
+pub fn is_common(password: &str) -> bool {
+    COMMON.contains(password.to_lowercase().as_str())
+}
+
+/// Checks the password policy (length and common-password list). Does not
+/// hash. Errors: `PasswordTooShort`, `PasswordTooLong`, `PasswordTooCommon`.
+pub fn check_policy(password: &str) -> Result<(), AuthError> {
+    let len = password.chars().count();
+    if len < MIN_LEN {
+        return Err(AuthError::PasswordTooShort { min: MIN_LEN });
+    }
+    if len > MAX_LEN {
+        return Err(AuthError::PasswordTooLong { max: MAX_LEN });
+    }
+    if is_common(password) {
+        return Err(AuthError::PasswordTooCommon);
+    }
+    Ok(())
+}
+
+/// argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordParams {
+    /// Memory in KiB.
+    pub m_cost_kib: u32,
+    /// Iterations.
+    pub t_cost: u32,
+    /// Lanes.
+    pub p_cost: u32,
+}
+
+impl PasswordParams {
+    /// OWASP's minimum recommendation for argon2id: m = 19 MiB, t = 2, p = 1.
+    pub const OWASP_MIN: Self = Self {
+        m_cost_kib: 19 * 1024,
+        t_cost: 2,
+        p_cost: 1,
+    };
+
+    /// Validated parameters: at least [`Self::OWASP_MIN`]'s memory and
+    /// iterations, and within what a stored hash may ask for.
+    pub fn new(m_cost_kib: u32, t_cost: u32, p_cost: u32) -> Result<Self, AuthError> {
+        let p = Self {
+            m_cost_kib,
+            t_cost,
+            p_cost,
+        };
+        if m_cost_kib < Self::OWASP_MIN.m_cost_kib || t_cost < Self::OWASP_MIN.t_cost {
+            return Err(AuthError::InvalidParams(format!(
+                "below the OWASP minimum (m >= {} KiB, t >= {})",
+                Self::OWASP_MIN.m_cost_kib,
+                Self::OWASP_MIN.t_cost
+            )));
+        }
+        p.check_bounds()?;
+        Ok(p)
+    }
+
+    fn check_bounds(self) -> Result<(), AuthError> {
+        if self.m_cost_kib > MAX_M_COST_KIB
+            || self.t_cost > MAX_T_COST
+            || self.p_cost == 0
+            || self.p_cost > MAX_P_COST
+        {
+            return Err(AuthError::InvalidParams(format!(
+                "out of range (m <= {MAX_M_COST_KIB} KiB, t <= {MAX_T_COST}, 1 <= p <= {MAX_P_COST})"
+            )));
+        }
+        Ok(())
+    }
+
+    fn to_argon2(self) -> Result<Argon2<'static>, AuthError> {
+        let params = Params::new(self.m_cost_kib, self.t_cost, self.p_cost, Some(OUTPUT_LEN))
+            .map_err(|e| AuthError::InvalidParams(e.to_string()))?;
+        Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+    }
+}
+
+impl Default for PasswordParams {
+    fn default() -> Self {
+        Self::OWASP_MIN
+    }
+}
+
+/// Hashes and verifies passwords with fixed argon2id parameters. Cheap to
+/// clone; share one per process.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    params: PasswordParams,
+    argon2: Argon2<'static>,
+    /// A hash of a random password with the current parameters, verified
+    /// against for unknown accounts.
+    dummy_phc: String,
+}
+
+impl fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordHasher")
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PasswordHasher {
+    /// Builds a hasher (computes one hash for [`Self::dummy_verify`]: run it
+    /// on a blocking thread too).
+    pub fn new(params: PasswordParams) -> Result<Self, AuthError> {
+        params.check_bounds()?;
+        let argon2 = params.to_argon2()?;
+        let mut random = [0u8; 32];
+        super::random_bytes(&mut random)?;
+        let mut this = Self {
+            params,
+            argon2,
+            dummy_phc: String::new(),
+        };
+        this.dummy_phc = this.hash_raw(&random)?;
+        Ok(this)
+    }
+
+    pub fn params(&self) -> PasswordParams {
+        self.params
+    }
+
+    /// Checks the policy, then hashes. Returns a PHC string.
+    pub fn hash(&self, password: &str) -> Result<String, AuthError> {
+        check_policy(password)?;
+        self.hash_raw(password.as_bytes())
+    }
+
+    fn hash_raw(&self, password: &[u8]) -> Result<String, AuthError> {
+        let mut salt = [0u8; SALT_LEN];
+        super::random_bytes(&mut salt)?;
+        let salt = SaltString::encode_b64(&salt).map_err(|_| AuthError::Crypto)?;
+        self.argon2
+            .hash_password(password, &salt)
+            .map(|h| h.to_string())
+            .map_err(|_| AuthError::Crypto)
+    }
+
+    /// Verifies `password` against a stored PHC string. `Ok(())` on a match,
+    /// `InvalidCredentials` on a mismatch, `MalformedHash` if the PHC string
+    /// is not an argon2id v19 hash with sane parameters. Never panics.
+    ///
+    /// Passwords longer than the policy allows cannot match any hash this
+    /// module made and are rejected without hashing.
+    pub fn verify(&self, password: &str, phc: &str) -> Result<(), AuthError> {
+        let hash = parse_phc(phc)?;
+        if password.chars().count() > MAX_LEN {
+            return Err(AuthError::InvalidCredentials);
+        }
+        match self.argon2.verify_password(password.as_bytes(), &hash) {
+            Ok(()) => Ok(()),
+            Err(argon2::password_hash::Error::Password) => Err(AuthError::InvalidCredentials),
+            Err(_) => Err(AuthError::MalformedHash),
+        }
+    }
+
+    /// Spends the same time as [`Self::verify`] of a wrong password, for
+    /// logins of unknown accounts (or accounts without a password), so the
+    /// response time does not reveal whether the account exists. Always
+    /// returns `InvalidCredentials`.
+    pub fn dummy_verify(&self, password: &str) -> AuthError {
+        let password = if password.chars().count() > MAX_LEN {
+            ""
+        } else {
+            password
+        };
+        let _ = self.verify(password, &self.dummy_phc);
+        AuthError::InvalidCredentials
+    }
+
+    /// Whether a stored hash should be replaced by a hash with the current
+    /// parameters (after a successful login). Unparseable hashes, other
+    /// algorithms or versions, and different costs all need a rehash.
+    pub fn needs_rehash(&self, phc: &str) -> bool {
+        needs_rehash(phc, self.params)
+    }
+}
+
+/// Whether `phc` was made with other settings than argon2id v19 with `params`.
+pub fn needs_rehash(phc: &str, params: PasswordParams) -> bool {
+    let Ok(hash) = PasswordHash::new(phc) else {
+        return true;
+    };
+    if hash.algorithm != Algorithm::Argon2id.ident() || hash.version != Some(0x13) {
+        return true;
+    }
+    let Ok(p) = Params::try_from(&hash) else {
+        return true;
+    };
+    p.m_cost() != params.m_cost_kib
+        || p.t_cost() != params.t_cost
+        || p.p_cost() != params.p_cost
+        || hash.hash.map(|h| h.len()) != Some(OUTPUT_LEN)
+}
+
+fn parse_phc(phc: &str) -> Result<PasswordHash<'_>, AuthError> {
+    if phc.len() > 512 {
+        return Err(AuthError::MalformedHash);
+    }
+    let hash = PasswordHash::new(phc).map_err(|_| AuthError::MalformedHash)?;
+    if hash.algorithm != Algorithm::Argon2id.ident()
+        || hash.version != Some(0x13)
+        || hash.salt.is_none()
+        || hash.hash.is_none()
+    {
+        return Err(AuthError::MalformedHash);
+    }
+    let p = Params::try_from(&hash).map_err(|_| AuthError::MalformedHash)?;
+    if p.m_cost() > MAX_M_COST_KIB || p.t_cost() > MAX_T_COST || p.p_cost() > MAX_P_COST {
+        return Err(AuthError::MalformedHash);
+    }
+    Ok(hash)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Cheap parameters so debug-build tests stay fast; production goes
+    /// through `PasswordParams::new`, which enforces the OWASP floor.
+    const CHEAP: PasswordParams = PasswordParams {
+        m_cost_kib: 64,
+        t_cost: 1,
+        p_cost: 1,
+    };
+
+    fn hasher() -> PasswordHasher {
+        PasswordHasher::new(CHEAP).expect("hasher")
+    }
+
+    #[test]
+    fn defaults_are_at_least_owasp_minimum() {
+        let d = PasswordParams::default();
+        assert!(d.m_cost_kib >= 19 * 1024 && d.t_cost >= 2 && d.p_cost >= 1);
+        assert!(PasswordParams::new(19 * 1024, 2, 1).is_ok());
+        assert!(matches!(
+            PasswordParams::new(8 * 1024, 2, 1),
+            Err(AuthError::InvalidParams(_))
+        ));
+        assert!(PasswordParams::new(19 * 1024, 1, 1).is_err());
+        assert!(PasswordParams::new(19 * 1024, 2, 0).is_err());
+        assert!(PasswordParams::new(u32::MAX, 2, 1).is_err());
+    }
+
+    #[test]
+    fn hash_and_verify_round_trip_phc() {
+        let h = hasher();
+        let phc = h.hash("correct horse battery staple").unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{phc}");
+        assert!(h.verify("correct horse battery staple", &phc).is_ok());
+        assert!(matches!(
+            h.verify("correct horse battery stapl", &phc),
+            Err(AuthError::InvalidCredentials)
+        ));
+        // Salted: two hashes of one password differ.
+        assert_ne!(phc, h.hash("correct horse battery staple").unwrap());
+        assert!(!h.needs_rehash(&phc));
+    }
+
+    #[test]
+    fn no_truncation_and_unicode_lengths() {
+        let h = hasher();
+        let long: String = "ä".repeat(MAX_LEN);
+        let phc = h.hash(&long).unwrap();
+        let mut other = "ä".repeat(MAX_LEN - 1);
+        other.push('b');
+        assert!(h.verify(&long, &phc).is_ok());
+        assert!(h.verify(&other, &phc).is_err());
+        // 8 characters that are more than 8 bytes are fine; 7 are not.
+        assert!(check_policy("äöüßéèàç").is_ok());
+        assert!(matches!(
+            check_policy("äöüßéèà"),
+            Err(AuthError::PasswordTooShort { min: 8 })
+        ));
+        let too_long = "x".repeat(MAX_LEN + 1);
+        assert!(matches!(
+            h.hash(&too_long),
+            Err(AuthError::PasswordTooLong { max: 128 })
+        ));
+        assert!(matches!(
+            h.verify(&too_long, &phc),
+            Err(AuthError::InvalidCredentials)
+        ));
+    }
+
+    #[test]
+    fn common_passwords_rejected_case_insensitively() {
+        let list = include_str!("common-passwords.txt");
+        let entries = list.lines().filter(|l| !l.starts_with('#')).count();
+        assert_eq!(entries, 10_000);
+        for pw in [
+            "password",
+            "PASSWORD",
+            "12345678",
+            "qwertyuiop",
+            "iloveyou1",
+            "Baseball1",
+        ] {
+            if pw.chars().count() >= MIN_LEN && is_common(pw) {
+                assert!(
+                    matches!(check_policy(pw), Err(AuthError::PasswordTooCommon)),
+                    "{pw}"
+                );
+            }
+        }
+        assert!(matches!(
+            check_policy("password"),
+            Err(AuthError::PasswordTooCommon)
+        ));
+        assert!(matches!(
+            check_policy("PassWord"),
+            Err(AuthError::PasswordTooCommon)
+        ));
+        assert!(matches!(
+            check_policy("12345678"),
+            Err(AuthError::PasswordTooCommon)
+        ));
+        assert!(check_policy("violet-tugboat-harmonica").is_ok());
+        // No composition rules: all lower-case letters is fine.
+        assert!(check_policy("printshopqueue").is_ok());
+    }
+
+    #[test]
+    fn needs_rehash_on_param_or_algorithm_change() {
+        let h = hasher();
+        let phc = h.hash("violet-tugboat-harmonica").unwrap();
+        let stronger = PasswordParams {
+            m_cost_kib: 128,
+            ..CHEAP
+        };
+        assert!(needs_rehash(&phc, stronger));
+        assert!(!needs_rehash(&phc, CHEAP));
+        assert!(needs_rehash("", CHEAP));
+        assert!(needs_rehash("$2b$12$abcdefghijklmnopqrstuv", CHEAP));
+        let argon2i = phc.replacen("$argon2id$", "$argon2i$", 1);
+        assert!(needs_rehash(&argon2i, CHEAP));
+    }
+
+    #[test]
+    fn hostile_phc_strings_never_panic() {
+        let h = hasher();
+        let good = h.hash("violet-tugboat-harmonica").unwrap();
+        let mut cases = vec![
+            String::new(),
+            "$".into(),
+            "$$$$$".into(),
+            "$argon2id$".into(),
+            "$argon2id$v=19$m=64,t=1,p=1$".into(),
+            "$argon2id$v=19$m=64,t=1,p=1$c2FsdA$".into(),
+            "$argon2id$v=19$m=4294967295,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
+            "$argon2id$v=19$m=64,t=4294967295,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
+            "$argon2id$v=19$m=64,t=1,p=0$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
+            "$argon2id$v=16$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
+            "$argon2d$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
+            "$argon2id$v=19$m=64,t=1,p=1$!!!!$????".into(),
+            format!("{good}AAAA"),
+            good.replace("m=64", "m=-1"),
+            "x".repeat(10_000),
+        ];
+        cases.push(format!(
+            "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ${}",
+            "A".repeat(300)
+        ));
+        for phc in &cases {
+            let r = h.verify("violet-tugboat-harmonica", phc);
+            assert!(
+                matches!(
+                    r,
+                    Err(AuthError::MalformedHash | AuthError::InvalidCredentials)
+                ),
+                "{phc:?} -> {r:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn dummy_verify_costs_about_as_much_as_a_wrong_password() {
+        // Use a measurable cost; compare medians, generously, to stay
+        // robust on a loaded machine. What matters is that the dummy path
+        // runs a full argon2id verification with the same parameters.
+        let h = PasswordHasher::new(PasswordParams {
+            m_cost_kib: 4096,
+            t_cost: 2,
+            p_cost: 1,
+        })
+        .unwrap();
+        let phc = h.hash("violet-tugboat-harmonica").unwrap();
+        let time = |f: &dyn Fn()| {
+            let mut v: Vec<u128> = (0..7)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    f();
+                    t.elapsed().as_micros()
+                })
+                .collect();
+            v.sort_unstable();
+            v[3]
+        };
+        let wrong = time(&|| {
+            let _ = h.verify("wrong-password-guess", &phc);
+        });
+        let dummy = time(&|| {
+            let _ = h.dummy_verify("wrong-password-guess");
+        });
+        let ratio = dummy as f64 / wrong.max(1) as f64;
+        assert!(
+            (0.5..2.0).contains(&ratio),
+            "wrong {wrong} µs, dummy {dummy} µs"
+        );
+        assert!(matches!(
+            h.dummy_verify("anything"),
+            AuthError::InvalidCredentials
+        ));
+    }
+
+    #[test]
+    fn debug_does_not_leak_the_dummy_hash() {
+        let h = hasher();
+        let dbg = format!("{h:?}");
+        assert!(!dbg.contains("argon2id$"), "{dbg}");
+    }
+}
