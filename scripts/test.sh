@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: formatting, lints, and every test against real
-# services. Installs what is missing (Debian packages, rust components, the
-# SecantusDB venv) and starts Redis, RabbitMQ and the MongoDB-compatible
-# test server if they are not answering. Idempotent; safe to re-run.
+# Runs the whole test suite: formatting, lints, every Rust test against real
+# services, and the WASM and Python bindings' tests. Installs what is missing
+# (Debian packages, rust components, the SecantusDB venv, the wasm toolchain,
+# maturin/pytest, Chromium) and starts Redis, RabbitMQ and the
+# MongoDB-compatible test server if they are not answering. Idempotent.
 #
 # With CI=true a test whose service is missing fails instead of skipping.
 set -euo pipefail
@@ -28,6 +29,9 @@ cargo clippy --locked --workspace --all-targets -- -D warnings
 
 step "cargo test"
 cargo test --locked --workspace
+
+step "bindings: WASM (Node, headless Chromium) and Python"
+scripts/bindings-test.sh
 
 echo
 echo "all tests passed"
