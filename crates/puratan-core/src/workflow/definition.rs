@@ -1,40 +1,5 @@
-//! Workflow definitions: the serde shape of a workflow file and its
-//! validation into a [`Workflow`].
-//!
-//! A workflow file (TOML or JSON) looks like this:
-//!
-//! ```toml
-//! name = "my-shop"
-//! initial = "new"
-//! always_emit = ["order.status_changed"]   # emitted by every transition
-//!
-//! [[states]]
-//! name = "new"
-//! [[states]]
-//! name = "on_hold"
-//! hold = true                # `@previous` transitions may leave it
-//! [[states]]
-//! name = "done"
-//! terminal = true            # no transition may leave it
-//!
-//! [[transitions]]
-//! name = "finish"
-//! from = ["new"]
-//! to = "done"
-//! guards = ["payment_captured"]
-//! events = ["order.completed"]
-//! reason = "optional"        # optional (default) | required | qc_failures
-//! exclusive = false          # true: when its guards pass, it is the only
-//!                            # transition allowed from its from-states
-//! allow = [
-//!   { roles = ["customer"], from = ["new"] },   # `from` narrows per rule
-//!   { roles = ["staff", "admin"] },
-//! ]
-//! ```
-//!
-//! `to = "@previous"` returns to the state the order was in before it
-//! entered the (hold) state it leaves, read from the order history.
-//! Customers may only ever fire transitions on their own orders.
+//! Workflow definitions: the serde shape of a workflow file (documented in
+//! the [module docs](super)) and its validation into a [`Workflow`].
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -179,6 +144,7 @@ pub enum Target {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct State {
     pub name: OrderStatus,
     pub terminal: bool,
@@ -189,12 +155,14 @@ pub struct State {
 /// One rule of who may fire a transition; `from: None` means all of the
 /// transition's from-states.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AllowRule {
     pub roles: Vec<Role>,
     pub from: Option<Vec<OrderStatus>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Transition {
     pub name: String,
     pub from: Vec<OrderStatus>,

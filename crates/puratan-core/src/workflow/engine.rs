@@ -63,6 +63,7 @@ impl GuardContext {
 
 /// The result of a successful [`Engine::fire`]: nothing is persisted yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TransitionOutcome {
     pub transition: String,
     pub from: OrderStatus,

@@ -1649,3 +1649,23 @@ fn concurrent_fires_apply_through_optimistic_concurrency() {
         .apply_to(&mut released);
     assert_eq!(released.status, st("printing"));
 }
+
+#[test]
+fn the_documented_example_file_is_valid() {
+    let doc: String = include_str!("mod.rs")
+        .lines()
+        .filter_map(|l| l.strip_prefix("//!"))
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let start = doc
+        .find("```toml\n")
+        .map(|i| i + 8)
+        .unwrap_or_else(|| panic!("no toml block"));
+    let len = doc[start..]
+        .find("```")
+        .unwrap_or_else(|| panic!("unterminated"));
+    let wf = Workflow::from_toml(&doc[start..start + len]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(wf.name(), "sign-shop");
+    assert_eq!(wf.transitions().len(), 3);
+}
