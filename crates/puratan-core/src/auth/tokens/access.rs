@@ -288,6 +288,7 @@ enum Audience {
 struct RawHeader {
     alg: String,
     kid: Option<String>,
+    typ: Option<String>,
     crit: Option<serde_json::Value>,
 }
 
@@ -392,6 +393,14 @@ impl AccessTokens {
         }
         if header.crit.is_some() {
             return Err(AuthError::TokenMalformed);
+        }
+        // Explicit typing (RFC 8725 §3.11, RFC 9068): if a `typ` header is
+        // present it must say access token; the `typ` claim is checked too.
+        if let Some(typ) = &header.typ {
+            let typ = typ.to_ascii_lowercase();
+            if typ != HEADER_TYP && typ != "application/at+jwt" {
+                return Err(AuthError::TokenType);
+            }
         }
 
         let mut validation = Validation::new(key.alg);

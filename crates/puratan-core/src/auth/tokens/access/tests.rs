@@ -423,6 +423,26 @@ fn rejection_table() {
             Err("token_type"),
         ),
         (
+            "header typ JWT (e.g. an ID token) with access claims",
+            raw(
+                json!({"alg": "EdDSA", "kid": "k1", "typ": "JWT"}),
+                claims(),
+                Signer::Ed(&SEED),
+            ),
+            &t,
+            Err("token_type"),
+        ),
+        (
+            "header typ application/at+jwt",
+            raw(
+                json!({"alg": "EdDSA", "kid": "k1", "typ": "application/at+jwt"}),
+                claims(),
+                Signer::Ed(&SEED),
+            ),
+            &t,
+            Ok(()),
+        ),
+        (
             "unknown role",
             ed(with(claims(), "roles", json!(["superuser"]))),
             &t,
