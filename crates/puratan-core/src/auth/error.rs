@@ -72,6 +72,10 @@ pub enum AuthError {
     #[error("refresh token reuse detected; token family {family} revoked")]
     ReuseDetected { family: String },
 
+    // ----- authorisation -----
+    #[error("missing permission {permission}")]
+    Forbidden { permission: &'static str },
+
     // ----- infrastructure -----
     #[error("the system random number generator failed")]
     Random,
@@ -112,6 +116,7 @@ impl AuthError {
             Self::RefreshExpired => "refresh_expired",
             Self::RefreshRevoked => "refresh_revoked",
             Self::ReuseDetected { .. } => "refresh_reuse_detected",
+            Self::Forbidden { .. } => "forbidden",
             Self::Random => "random_failure",
             Self::Crypto => "crypto_failure",
             Self::Store(_) => "store_error",
@@ -155,6 +160,7 @@ mod tests {
             AuthError::ReuseDetected {
                 family: String::new(),
             },
+            AuthError::Forbidden { permission: "x" },
             AuthError::Random,
             AuthError::Crypto,
             AuthError::Store(Error::invalid("x", "y")),

@@ -20,6 +20,48 @@
 //!
 //! Every function reports failures as [`AuthError`], whose
 //! [`code`](AuthError::code) is stable and safe to show to clients.
+//!
+//! # A login, end to end (synchronous parts)
+//!
+//! ```
+//! use puratan_core::auth::password::{PasswordHasher, PasswordParams};
+//! use puratan_core::auth::rbac::{Permission, allows};
+//! use puratan_core::auth::tokens::{AccessTokenConfig, AccessTokens, JwtKey, KeySet};
+//! use puratan_core::auth::totp::{Totp, TotpConfig, TotpSecret, TotpAlgorithm};
+//! use puratan_core::domain::Role;
+//!
+//! # fn main() -> Result<(), puratan_core::auth::AuthError> {
+//! let now = 1_800_000_000; // the caller's clock, Unix seconds
+//! // Registration (on a blocking thread in a server).
+//! let hasher = PasswordHasher::new(PasswordParams::default())?;
+//! let phc = hasher.hash("violet-tugboat-harmonica")?;
+//!
+//! // Login: an unknown e-mail costs the same as a wrong password.
+//! let stored: Option<&str> = Some(&phc);
+//! match stored {
+//!     Some(phc) => hasher.verify("violet-tugboat-harmonica", phc)?,
+//!     None => return Err(hasher.dummy_verify("violet-tugboat-harmonica")),
+//! }
+//! assert!(!hasher.needs_rehash(&phc));
+//!
+//! // Second factor; store the returned step as "last used".
+//! let totp = Totp::new(TotpSecret::generate(TotpAlgorithm::Sha1)?, TotpConfig::default())?;
+//! let step = totp.verify(&totp.code_at(now), now, None)?;
+//! assert!(totp.verify(&totp.code_at(now), now, Some(step)).is_err()); // replay
+//!
+//! // Access token.
+//! let (key, _seed) = JwtKey::ed25519_generate("2026-11")?;
+//! let tokens = AccessTokens::new(
+//!     KeySet::new(key)?,
+//!     AccessTokenConfig::new("https://shop.example", "puratan-api"),
+//! )?;
+//! let (token, _) = tokens.issue("user-42", &[Role::Customer], now)?;
+//! let claims = tokens.validate(token.expose(), now + 60)?;
+//! assert!(allows(&claims.roles, Permission::OrdersReadOwn));
+//! assert!(!allows(&claims.roles, Permission::OrdersReadAny));
+//! # Ok(())
+//! # }
+//! ```
 
 mod error;
 pub mod password;

@@ -8,6 +8,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::auth::AuthError;
 use crate::domain::Role;
 
 /// A fine-grained permission. The string form (`orders:read:own`) is stable.
@@ -145,6 +146,17 @@ pub fn allows(roles: &[Role], permission: Permission) -> bool {
     roles.iter().any(|r| permissions(*r).contains(&permission))
 }
 
+/// [`allows`] as a `Result`: `Forbidden { permission }` when denied.
+pub fn require(roles: &[Role], permission: Permission) -> Result<(), AuthError> {
+    if allows(roles, permission) {
+        Ok(())
+    } else {
+        Err(AuthError::Forbidden {
+            permission: permission.as_str(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +200,14 @@ mod tests {
                 "customer+staff × {name}"
             );
         }
+    }
+
+    #[test]
+    fn require_reports_the_missing_permission() {
+        assert!(require(&[Role::Admin], Permission::UsersManage).is_ok());
+        let err = require(&[Role::Staff], Permission::UsersManage).unwrap_err();
+        assert_eq!(err.code(), "forbidden");
+        assert_eq!(err.to_string(), "missing permission users:manage");
     }
 
     #[test]

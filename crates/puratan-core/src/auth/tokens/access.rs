@@ -204,6 +204,28 @@ impl KeySet {
     pub fn keys(&self) -> &[JwtKey] {
         &self.keys
     }
+
+    /// The public JWK Set (RFC 7517) of the asymmetric keys, for
+    /// `/.well-known/jwks.json`. HS256 keys are secret and never listed.
+    pub fn jwks(&self) -> serde_json::Value {
+        let keys: Vec<serde_json::Value> = self
+            .keys
+            .iter()
+            .filter_map(|k| {
+                k.public.map(|public| {
+                    serde_json::json!({
+                        "kty": "OKP",
+                        "crv": "Ed25519",
+                        "alg": "EdDSA",
+                        "use": "sig",
+                        "kid": k.kid,
+                        "x": URL_SAFE_NO_PAD.encode(public),
+                    })
+                })
+            })
+            .collect();
+        serde_json::json!({ "keys": keys })
+    }
 }
 
 /// Issuer, audience and lifetimes.

@@ -632,3 +632,58 @@ fn denylist_revocation_after_logout() {
     assert_eq!(t.remaining_lifetime(&claims, NOW), Duration::from_secs(930));
     assert_eq!(t.remaining_lifetime(&claims, NOW + 10_000), Duration::ZERO);
 }
+
+#[test]
+fn every_single_character_mutation_is_rejected() {
+    let t = tokens();
+    let (token, _) = t.issue("user-1", &[Role::Admin], NOW).unwrap();
+    let token = token.into_string();
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ ";
+    let mut tried = 0;
+    for (i, orig) in token.bytes().enumerate() {
+        // One substitute per position, chosen deterministically (each
+        // check costs an Ed25519 verification, slow in debug builds).
+        for k in [(i * 7 + 3) % alphabet.len()] {
+            let sub = alphabet[k];
+            if sub == orig {
+                continue;
+            }
+            let mut bytes = token.clone().into_bytes();
+            bytes[i] = sub;
+            let mutated = String::from_utf8(bytes).unwrap();
+            assert!(
+                t.validate(&mutated, NOW).is_err(),
+                "position {i}: {mutated}"
+            );
+            tried += 1;
+        }
+    }
+    assert!(tried > token.len() * 9 / 10);
+    // Truncations too (every 5th prefix and the last few).
+    for end in (0..token.len()).filter(|e| e % 5 == 0 || e + 8 > token.len()) {
+        assert!(t.validate(&token[..end], NOW).is_err(), "prefix {end}");
+    }
+}
+
+#[test]
+fn jwks_lists_only_public_keys() {
+    let keys = KeySet::new(JwtKey::ed25519_from_seed("k1", &SEED).unwrap())
+        .unwrap()
+        .with_key(JwtKey::hs256("k2", HMAC_SECRET).unwrap())
+        .unwrap();
+    let jwks = keys.jwks();
+    let list = jwks["keys"].as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["kid"], "k1");
+    assert_eq!(list[0]["kty"], "OKP");
+    // The published key verifies our tokens.
+    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(list[0].clone()).unwrap();
+    let dk = DecodingKey::from_jwk(&jwk).unwrap();
+    let t = tokens();
+    let (token, _) = t.issue("u", &[], NOW).unwrap();
+    let mut v = Validation::new(Algorithm::EdDSA);
+    v.validate_exp = false;
+    v.validate_aud = false;
+    assert!(jsonwebtoken::decode::<serde_json::Value>(token.expose(), &dk, &v).is_ok());
+    assert!(!jwks.to_string().contains("0123456789abcdef"));
+}
