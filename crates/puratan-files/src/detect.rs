@@ -646,7 +646,8 @@ fn trailing(
     Ok(())
 }
 
-/// HTML / script markers browsers sniff for.
+/// HTML / script markers browsers sniff for. One pass over the `<`
+/// positions, so hostile trailing data costs linear time.
 fn markup(b: &[u8]) -> Option<&'static str> {
     const MARKERS: [&[u8]; 7] = [
         b"<script",
@@ -657,10 +658,15 @@ fn markup(b: &[u8]) -> Option<&'static str> {
         b"<?php",
         b"<head",
     ];
-    MARKERS
-        .iter()
-        .any(|m| find_ci(b, m).is_some())
-        .then_some("HTML/script document")
+    let mut i = 0;
+    while let Some(p) = b[i..].iter().position(|&c| c == b'<') {
+        let at = &b[i + p..];
+        if MARKERS.iter().any(|m| starts_ci(at, m)) {
+            return Some("HTML/script document");
+        }
+        i += p + 1;
+    }
+    None
 }
 
 fn is_raster(f: Format) -> bool {

@@ -236,7 +236,8 @@ fn check_value(attr: &[u8], value: &[u8]) -> Result<(), FilesError> {
             }
         }
     }
-    if (eq_ci(attr, b"href") || eq_ci(attr, b"src")) && find(value, b"&#").is_some() {
+    const LINKS: [&[u8]; 7] = [b"href", b"src", b"values", b"to", b"from", b"by", b"style"];
+    if LINKS.iter().any(|l| eq_ci(attr, l)) && find(value, b"&#").is_some() {
         return Err(unsafe_svg("a link obfuscated with character references"));
     }
     Ok(())

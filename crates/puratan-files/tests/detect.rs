@@ -545,6 +545,7 @@ fn hostile_svgs_are_rejected() {
         "<?xml-stylesheet type='text/xsl' href='evil.xsl'?><svg/>",
         "<svg><style><![CDATA[ a { background: url(javascript:alert(1)) } ]]></style></svg>",
         "<svg><handler type='application/ecmascript'>alert(1)</handler></svg>",
+        "<svg><animate attributeName='href' values='&#106;avascript:alert(1)'/></svg>",
     ];
     for h in hostile {
         match detect(h.as_bytes(), Some("x.svg")) {
@@ -643,4 +644,47 @@ proptest! {
         v.extend(extra);
         let _ = detect(&v, Some("x.pdf"));
     }
+}
+
+// ---- bounded work on hostile sizes -----------------------------------------
+
+#[test]
+fn large_hostile_inputs_are_linear() {
+    let n = 4 * 1024 * 1024;
+    let start = std::time::Instant::now();
+    let mut inputs: Vec<Vec<u8>> = Vec::new();
+    // JPEG header then a sea of markup-looking bytes after the end marker.
+    let mut j = jpeg();
+    j.extend(std::iter::repeat_n(b'<', n));
+    inputs.push(j);
+    // Endless fill bytes / stuffed bytes before a marker.
+    let mut f = vec![0xFF, 0xD8];
+    f.extend(std::iter::repeat_n(0xFF, n));
+    inputs.push(f);
+    // An SVG made of unclosed tags and attributes.
+    let mut s = b"<svg ".to_vec();
+    s.extend(std::iter::repeat_n(b"a=<", n / 3).flatten());
+    inputs.push(s);
+    let mut s2 = b"<svg>".to_vec();
+    s2.extend(std::iter::repeat_n(b"<!", n / 2).flatten());
+    inputs.push(s2);
+    // PNG with many empty chunks.
+    let mut p = png_with(&[]);
+    p.truncate(p.len() - 12);
+    for _ in 0..(n / 12) {
+        p.extend(chunk(b"tEXt", &[]));
+    }
+    inputs.push(p);
+    // All percent signs (PDF header search), all `P` (ZIP search).
+    inputs.push(vec![b'%'; n]);
+    inputs.push(vec![b'P'; n]);
+    for i in &inputs {
+        let _ = detect(i, Some("x.svg"));
+    }
+    // Generous even for a debug build; quadratic behaviour would take minutes.
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
 }

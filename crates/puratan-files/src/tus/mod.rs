@@ -319,7 +319,7 @@ impl TusServer {
             None => Vec::new(),
         };
         // creation-with-upload: validate the body before creating anything.
-        self.check_body(req, length, 0)?;
+        self.check_body(req, length, 0, true)?;
         let id = self.ids.new_id(now);
         if !valid_id(&id) {
             return Err(FilesError::Storage(puratan_core::Error::invalid(
@@ -369,9 +369,16 @@ impl TusServer {
     }
 
     /// Checks a request body (content type, size, checksum) that would be
-    /// written at `offset` of an upload of `length` bytes.
-    fn check_body(&self, req: &TusRequest, length: u64, offset: u64) -> Result<(), FilesError> {
-        if req.body.is_empty() && req.method.eq_ignore_ascii_case("POST") {
+    /// written at `offset` of an upload of `length` bytes. A creation
+    /// request without body needs no content type.
+    fn check_body(
+        &self,
+        req: &TusRequest,
+        length: u64,
+        offset: u64,
+        creation: bool,
+    ) -> Result<(), FilesError> {
+        if creation && req.body.is_empty() {
             return Ok(());
         }
         let ct = req.headers.get("Content-Type").unwrap_or("");
@@ -446,7 +453,7 @@ impl TusServer {
                 got: offset,
             });
         }
-        self.check_body(req, upload.length, offset)?;
+        self.check_body(req, upload.length, offset, false)?;
         let upload = if req.body.is_empty() {
             upload
         } else {
