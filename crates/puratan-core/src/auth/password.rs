@@ -177,8 +177,22 @@ impl fmt::Debug for PasswordHasher {
 
 impl PasswordHasher {
     /// Builds a hasher (computes one hash for [`Self::dummy_verify`]: run it
-    /// on a blocking thread too).
+    /// on a blocking thread too). Parameters below [`PasswordParams::OWASP_MIN`]
+    /// are refused, however they were constructed.
     pub fn new(params: PasswordParams) -> Result<Self, AuthError> {
+        let params = PasswordParams::new(params.m_cost_kib, params.t_cost, params.p_cost)?;
+        Self::build(params)
+    }
+
+    /// A hasher with parameters below the OWASP minimum, so test suites
+    /// (here and in adapters) do not spend seconds per hash in debug
+    /// builds. Never use it in production configuration.
+    #[doc(hidden)]
+    pub fn insecure_for_tests(params: PasswordParams) -> Result<Self, AuthError> {
+        Self::build(params)
+    }
+
+    fn build(params: PasswordParams) -> Result<Self, AuthError> {
         params.check_bounds()?;
         let argon2 = params.to_argon2()?;
         let mut random = [0u8; 32];
@@ -298,7 +312,7 @@ mod tests {
     };
 
     fn hasher() -> PasswordHasher {
-        PasswordHasher::new(CHEAP).expect("hasher")
+        PasswordHasher::insecure_for_tests(CHEAP).expect("hasher")
     }
 
     #[test]
@@ -313,6 +327,11 @@ mod tests {
         assert!(PasswordParams::new(19 * 1024, 1, 1).is_err());
         assert!(PasswordParams::new(19 * 1024, 2, 0).is_err());
         assert!(PasswordParams::new(u32::MAX, 2, 1).is_err());
+        // A struct literal cannot sneak weak parameters past the hasher.
+        assert!(matches!(
+            PasswordHasher::new(CHEAP),
+            Err(AuthError::InvalidParams(_))
+        ));
     }
 
     #[test]
@@ -451,7 +470,7 @@ mod tests {
         // Use a measurable cost; compare medians, generously, to stay
         // robust on a loaded machine. What matters is that the dummy path
         // runs a full argon2id verification with the same parameters.
-        let h = PasswordHasher::new(PasswordParams {
+        let h = PasswordHasher::insecure_for_tests(PasswordParams {
             m_cost_kib: 4096,
             t_cost: 2,
             p_cost: 1,
