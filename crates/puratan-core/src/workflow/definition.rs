@@ -695,6 +695,19 @@ fn validate(raw: RawWorkflow) -> Result<Workflow, WorkflowError> {
         });
     }
 
+    // ---- dead ends: an order there could never move again ----
+    for (i, s) in states.iter().enumerate() {
+        if !s.terminal && !transitions.iter().any(|t| t.from.contains(&s.name)) {
+            return Err(WorkflowError::Inconsistent {
+                path: format!("states[{i}]"),
+                reason: format!(
+                    "no transition leaves {:?}; declare it `terminal = true`",
+                    s.name.as_str()
+                ),
+            });
+        }
+    }
+
     Ok(Workflow {
         name,
         description,

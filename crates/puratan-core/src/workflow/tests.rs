@@ -964,6 +964,10 @@ fn inconsistent_definitions_are_rejected_with_a_path() {
         (with(|v| v["states"][2]["hold"] = json!(true)), "states[2]"),
         (with(|v| v["initial"] = json!("paused")), "initial"),
         (with(|v| v["states"] = json!([])), "states"),
+        (
+            with(|v| v["states"][2]["terminal"] = json!(false)),
+            "states[2]",
+        ),
     ];
     for (i, (got, path)) in cases.into_iter().enumerate() {
         match got {
@@ -1079,7 +1083,7 @@ fn hostile_inputs_do_not_panic() {
     let v = json!({
         "name": "long",
         "initial": name(0),
-        "states": (0..n).map(|i| json!({"name": name(i)})).collect::<Vec<_>>(),
+        "states": (0..n).map(|i| json!({"name": name(i), "terminal": i == n - 1})).collect::<Vec<_>>(),
         "transitions": (0..n - 1).map(|i| json!({
             "name": format!("t{}", name(i)), "from": [name(i)], "to": name(i + 1),
             "allow": [{"roles": ["staff"]}]
@@ -1668,4 +1672,147 @@ fn the_documented_example_file_is_valid() {
     let wf = Workflow::from_toml(&doc[start..start + len]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(wf.name(), "sign-shop");
     assert_eq!(wf.transitions().len(), 3);
+}
+
+/// A tiny deterministic generator (no rand dependency).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) as usize) % n.max(1)
+    }
+}
+
+#[test]
+fn random_workflows_never_panic_and_valid_ones_fire_safely() {
+    const NAMES: [&str; 6] = ["a", "b", "c", "d", "e", "f"];
+    let guards = [
+        "payment_captured",
+        "qc_failed",
+        "qc_checklist_complete",
+        "proof_approved",
+    ];
+    let roles = ["customer", "staff", "admin"];
+    let mut rng = Lcg(42);
+    let (mut valid, mut invalid) = (0, 0);
+    let mut codes = std::collections::BTreeMap::new();
+    for _ in 0..2000 {
+        let r = &mut rng;
+        // A chain a → b → … guarantees reachability; the rest is random.
+        let n = 2 + r.next(5);
+        let hold = r.next(3) == 0;
+        let mut states: Vec<Value> = (0..n)
+            .map(|i| json!({"name": NAMES[i], "terminal": i == n - 1}))
+            .collect();
+        let mut transitions: Vec<Value> = (0..n - 1)
+            .map(|i| {
+                json!({"name": format!("go_{}", NAMES[i]), "from": [NAMES[i]], "to": NAMES[i + 1],
+                       "allow": [{"roles": [roles[r.next(3)]]}]})
+            })
+            .collect();
+        if hold {
+            states.push(json!({"name": "held", "hold": true}));
+            let from: Vec<&str> = (0..n - 1)
+                .filter(|_| r.next(2) == 0)
+                .map(|i| NAMES[i])
+                .collect();
+            let from = if from.is_empty() {
+                vec![NAMES[0]]
+            } else {
+                from
+            };
+            transitions.push(json!({"name": "hold", "from": from, "to": "held", "allow": [{"roles": ["staff"]}]}));
+            transitions.push(json!({"name": "release", "from": ["held"], "to": "@previous", "allow": [{"roles": ["staff"]}]}));
+        }
+        for extra in NAMES.iter().take(r.next(4)) {
+            let from = NAMES[r.next(n - 1)];
+            let to = NAMES[r.next(n)];
+            let mut t = json!({"name": format!("extra_{}", extra), "from": [from], "to": to,
+                               "allow": [{"roles": [roles[r.next(3)]]}, {"roles": [roles[r.next(3)]], "from": [from]}],
+                               "guards": [guards[r.next(4)]], "exclusive": r.next(3) == 0});
+            if r.next(2) == 0 {
+                t["guards"] = json!([]);
+                t["exclusive"] = json!(false);
+            }
+            transitions.push(t);
+        }
+        // One random mutation in a third of the cases.
+        let mut v =
+            json!({"name": "rnd", "initial": "a", "states": states, "transitions": transitions});
+        match r.next(18) {
+            0 => v["states"][r.next(n)]["name"] = json!("Bad"),
+            1 => v["transitions"][0]["to"] = json!("zz"),
+            2 => v["transitions"][0]["guards"] = json!(["nope"]),
+            3 => v["transitions"][0]["allow"][0]["roles"] = json!(["root"]),
+            4 => v["states"][n - 1]["terminal"] = json!(false),
+            5 => v["initial"] = json!(NAMES[r.next(6)]),
+            _ => {}
+        }
+        let wf = match load(&v) {
+            Ok(wf) => wf,
+            Err(e) => {
+                invalid += 1;
+                *codes.entry(e.code()).or_insert(0usize) += 1;
+                continue;
+            }
+        };
+        valid += 1;
+        let eng = Engine::new(wf.clone());
+        let owner = UserId::new();
+        for s in wf.states() {
+            let mut o = order(owner, s.name.as_str());
+            if r.next(2) == 0 {
+                o.history.push(StatusChange {
+                    from: Some(wf.initial().clone()),
+                    to: s.name.clone(),
+                    actor: None,
+                    at: t0(),
+                    reason: None,
+                });
+            }
+            for t in wf.transitions() {
+                for roles in [vec![Role::Customer], vec![Role::Staff], vec![Role::Admin]] {
+                    let actor = Actor::user(owner, roles);
+                    let ctx = GuardContext {
+                        payment_captured: r.next(2) == 0,
+                        qc: [
+                            None,
+                            Some(QcOutcome::Passed),
+                            Some(QcOutcome::Failed {
+                                failed: vec!["x".into()],
+                            }),
+                        ][r.next(3)]
+                        .clone(),
+                        ..GuardContext::default()
+                    };
+                    let allowed = eng.allowed_transitions(&o, &actor, &ctx);
+                    match eng.fire(&o, &t.name, &actor, &ctx, t0()) {
+                        Ok(out) => {
+                            assert!(allowed.contains(&t.name));
+                            assert!(wf.state(out.new_status.as_str()).is_some());
+                            let mut o2 = o.clone();
+                            out.apply_to(&mut o2);
+                            assert_eq!(
+                                eng.times_fired(&o, &t.name) + 1,
+                                eng.times_fired(&o2, &t.name)
+                            );
+                        }
+                        Err(WorkflowError::NotAllowed { allowed: a, .. }) => assert_eq!(a, allowed),
+                        Err(WorkflowError::Forbidden { .. } | WorkflowError::NotOwner { .. }) => {
+                            assert!(!allowed.contains(&t.name))
+                        }
+                        Err(_) => assert!(allowed.contains(&t.name)),
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        valid > 500 && invalid > 200,
+        "{valid} valid, {invalid} invalid: {codes:?}"
+    );
+    assert!(codes.len() >= 5, "{codes:?}");
 }
