@@ -1,6 +1,7 @@
 //! The HTTP API: routes grouped by class (body limits, guards), wrapped in
 //! the gateway (request id, per-class rate limit, time limit, metrics,
-//! access log — `gateway.rs`) → panic guard → CORS → compression.
+//! access log — `gateway.rs`) → panic guard → CORS; gzip on the routes
+//! with large bodies.
 
 pub mod error;
 pub mod extract;
@@ -61,7 +62,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// Public routes (rate class `public`, see `gateway::Tier::for_route`).
 fn public_routes(app: &App) -> Router<App> {
     Router::new()
-        .route("/api/v1/products", get(routes::products::list))
+        .route(
+            "/api/v1/products",
+            get(routes::products::list).layer(compression()),
+        )
         .route("/api/v1/products/{id}", get(routes::products::get))
         .route(
             "/api/v1/quotes",
@@ -69,7 +73,7 @@ fn public_routes(app: &App) -> Router<App> {
         )
         .route(
             "/api/v1/quotes/table",
-            axum::routing::post(routes::quotes::table),
+            axum::routing::post(routes::quotes::table).layer(compression()),
         )
         .route(
             "/api/v1/quotes/verify",
@@ -117,16 +121,28 @@ fn operations_routes() -> Router<App> {
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
-        .route("/metrics", get(routes::health::metrics))
-        .route("/openapi.json", get(|| async { axum::Json(openapi()) }))
+        .route(
+            "/metrics",
+            get(routes::health::metrics).layer(compression()),
+        )
+        .route(
+            "/openapi.json",
+            get(|| async { axum::Json(openapi()) }).layer(compression()),
+        )
 }
 
-pub fn router(app: App) -> Router {
-    let compression = CompressionLayer::new().compress_when(
+/// gzip for the routes whose bodies can be large. Applied per route, not
+/// globally: on small hot responses (one product, one quote) the layer's
+/// per-request cost buys nothing.
+fn compression() -> CompressionLayer<impl Predicate + Clone> {
+    CompressionLayer::new().compress_when(
         SizeAbove::new(1024)
             .and(NotForContentType::GRPC)
             .and(DefaultPredicate::new()),
-    );
+    )
+}
+
+pub fn router(app: App) -> Router {
     let mut router = Router::new()
         .merge(public_routes(&app))
         .merge(admin_routes(&app))
@@ -138,8 +154,7 @@ pub fn router(app: App) -> Router {
                 ErrorCode::MethodNotAllowed,
                 "method not allowed on this route",
             )
-        })
-        .layer(compression);
+        });
     if let Some(cors) = cors(&app) {
         router = router.layer(cors);
     }
