@@ -134,7 +134,7 @@ fn operations_routes() -> Router<App> {
 /// gzip for the routes whose bodies can be large. Applied per route, not
 /// globally: on small hot responses (one product, one quote) the layer's
 /// per-request cost buys nothing.
-fn compression() -> CompressionLayer<impl Predicate + Clone> {
+fn compression() -> CompressionLayer<impl Predicate> {
     CompressionLayer::new().compress_when(
         SizeAbove::new(1024)
             .and(NotForContentType::GRPC)
