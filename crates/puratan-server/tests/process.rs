@@ -375,3 +375,115 @@ fn quote_cli_prices_a_stream_of_requests() {
     let err = String::from_utf8_lossy(&check.stderr);
     assert!(err.contains("presses[0].spoilage_pct"), "{err}");
 }
+
+fn amqp_reachable() -> Result<(), String> {
+    std::net::TcpStream::connect_timeout(
+        &"127.0.0.1:5672".parse().map_err(|e| format!("{e}"))?,
+        Duration::from_secs(1),
+    )
+    .map(|_| ())
+    .map_err(|e| e.to_string())
+}
+
+/// Two replicas on one store with RabbitMQ: a catalog change made through
+/// replica A reaches replica B's cache and its in-memory pricing catalog
+/// through the fanout exchange.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn catalog_changes_reach_every_replica_through_rabbitmq() {
+    if puratan_testkit::service::require("RabbitMQ", amqp_reachable()).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let shared = [
+        ("PURATAN__EVENTS", "rabbitmq".to_owned()),
+        (
+            "PURATAN__SQLITE__PATH",
+            dir.path().join("shared.db").display().to_string(),
+        ),
+        (
+            "PURATAN__FILES__ROOT",
+            dir.path().join("files").display().to_string(),
+        ),
+        ("PURATAN__CATALOG__CACHE_TTL_SECS", "3600".to_owned()),
+    ];
+    let (da, db) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    let a = Server::start(da.path(), &shared).ready().await;
+    let b = Server::start(db.path(), &shared).ready().await;
+    let client = reqwest::Client::new();
+
+    // B caches the product and prices with the seeded version.
+    let before: Value = client
+        .get(format!("{}/api/v1/products/business-card", b.base))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(before["name"], "Business cards");
+    let quote_body = json!({"product": "business-card", "quantity": 500, "paper": "silk-350", "color": "4/4",
+                            "turnaround": "standard", "region": "DE"});
+    let q: Value = client
+        .post(format!("{}/api/v1/quotes", b.base))
+        .json(&quote_body)
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(q["catalog_version"], "2026-11-28.1");
+
+    // A imports a new version with a renamed product.
+    let mut doc: Value = serde_json::from_slice(
+        &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog.json"))
+            .expect("read"),
+    )
+    .expect("json");
+    doc["version"] = json!("2026-12-24.1");
+    doc["products"][0]["name"] = json!("Festive business cards");
+    let r = client
+        .post(format!("{}/api/v1/admin/catalog", a.base))
+        .bearer_auth(TOKEN)
+        .json(&doc)
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(r.status(), 200);
+
+    // B sees both changes shortly (its cache TTL is an hour: only the
+    // fanout message can explain a fresh answer).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let p: Value = client
+            .get(format!("{}/api/v1/products/business-card", b.base))
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        let q: Value = client
+            .post(format!("{}/api/v1/quotes", b.base))
+            .json(&quote_body)
+            .send()
+            .await
+            .expect("post")
+            .json()
+            .await
+            .expect("json");
+        if p["name"] == "Festive business cards" && q["catalog_version"] == "2026-12-24.1" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "replica B still serves stale data: {} / {}",
+            p["name"],
+            q["catalog_version"]
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
