@@ -487,3 +487,66 @@ async fn catalog_changes_reach_every_replica_through_rabbitmq() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[test]
+fn catalog_import_and_export_round_trip_through_the_cli() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/catalog.json");
+    let cli = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_puratan"));
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("PURATAN__")) {
+            cmd.env_remove(k);
+        }
+        cmd.args(args)
+            .env("PURATAN__SQLITE__PATH", dir.path().join("db.sqlite"))
+            .env("PURATAN__FILES__ROOT", dir.path().join("files"))
+            .output()
+            .expect("run puratan")
+    };
+    let import = cli(&["catalog", "import", catalog.to_str().expect("utf8")]);
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let report: Value = serde_json::from_slice(&import.stdout).expect("report");
+    assert_eq!(
+        (report["created"].as_u64(), report["updated"].as_u64()),
+        (Some(3), Some(0))
+    );
+
+    let export = cli(&["catalog", "export"]);
+    assert!(export.status.success());
+    let exported: Value = serde_json::from_slice(&export.stdout).expect("json");
+    let original: Value =
+        serde_json::from_slice(&std::fs::read(&catalog).expect("read")).expect("json");
+    assert_eq!(exported["version"], original["version"]);
+    assert_eq!(
+        exported["products"], original["products"],
+        "pricing document kept verbatim"
+    );
+    assert_eq!(exported["storefront"]["poster-a3"]["stock"], 250);
+    assert_eq!(exported["storefront"]["business-card"]["sku"], "BC-STD");
+
+    // Re-importing the export changes nothing but counts as updates.
+    let path = dir.path().join("exported.json");
+    std::fs::write(&path, &export.stdout).expect("write");
+    let again = cli(&["catalog", "import", path.to_str().expect("utf8")]);
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let report: Value = serde_json::from_slice(&again.stdout).expect("report");
+    assert_eq!(
+        (report["created"].as_u64(), report["updated"].as_u64()),
+        (Some(0), Some(3))
+    );
+
+    let cfg = cli(&["check-config"]);
+    assert!(cfg.status.success());
+    let text = String::from_utf8_lossy(&cfg.stdout);
+    assert!(text.contains("storage = \"embedded\""), "{text}");
+    let migrate = cli(&["migrate"]);
+    assert!(migrate.status.success());
+}
