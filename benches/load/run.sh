@@ -79,18 +79,30 @@ echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}
 PORT=8090 "$BIN/examples/bare_axum" >/dev/null 2>&1 &
 PIDS+=($!)
 wait_port 8090 "$PATH_UNDER_TEST"
-read -r bare_rps bare_p99 < <(load 8090)
-read -r bareq_rps bareq_p99 < <(load 8090 quote)
-
 start_puratan 8091
-read -r emb_rps emb_p99 < <(load 8091)
-read -r embq_rps embq_p99 < <(load 8091 quote)
 
-printf '\n%-40s %12s %10s %8s\n' "target" "req/s" "p99" "vs bare"
-printf '%-40s %12s %10s %8s\n' "bare axum (same bytes)" "$bare_rps" "$bare_p99" "100%"
-printf '%-40s %12s %10s %7.0f%%\n' "puratan embedded (full gateway)" "$emb_rps" "$emb_p99" "$(echo "100*$emb_rps/$bare_rps" | bc -l)"
-printf '%-40s %12s %10s %8s\n' "POST quote: bare axum (parse + bytes)" "$bareq_rps" "$bareq_p99" "100%"
-printf '%-40s %12s %10s %7.0f%%\n' "POST quote: puratan (price + sign)" "$embq_rps" "$embq_p99" "$(echo "100*$embq_rps/$bareq_rps" | bc -l)"
+# Median of ROUNDS runs, alternating targets so background noise on this
+# shared 2-core machine hits both sides of each ratio alike.
+ROUNDS="${ROUNDS:-3}"
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+declare -A RPS P99
+for round in $(seq 1 "$ROUNDS"); do
+    for target in "8090 get" "8091 get" "8090 quote" "8091 quote"; do
+        read -r port kind <<<"$target"
+        read -r rps p99 < <(load "$port" "$kind")
+        RPS[$port-$kind]+="$rps "
+        P99[$port-$kind]+="$p99 "
+    done
+done
+med() { tr ' ' '\n' <<<"${RPS[$1]}" | grep . | median; }
+p99() { tr ' ' '\n' <<<"${P99[$1]}" | grep . | sed 's/ms$//' | median; }
+bare_rps=$(med 8090-get); emb_rps=$(med 8091-get); bareq_rps=$(med 8090-quote); embq_rps=$(med 8091-quote)
+
+printf '\n%-40s %12s %10s %8s\n' "target (median of $ROUNDS)" "req/s" "p99 ms" "vs bare"
+printf '%-40s %12s %10s %8s\n' "GET product: bare axum (same bytes)" "$bare_rps" "$(p99 8090-get)" "100%"
+printf '%-40s %12s %10s %7.0f%%\n' "GET product: puratan embedded" "$emb_rps" "$(p99 8091-get)" "$(echo "100*$emb_rps/$bare_rps" | bc -l)"
+printf '%-40s %12s %10s %8s\n' "POST quote: bare axum (parse + bytes)" "$bareq_rps" "$(p99 8090-quote)" "100%"
+printf '%-40s %12s %10s %7.0f%%\n' "POST quote: puratan (price + sign)" "$embq_rps" "$(p99 8091-quote)" "$(echo "100*$embq_rps/$bareq_rps" | bc -l)"
 
 if [[ "$MODE" == "all" ]]; then
     scripts/services/redis.sh >/dev/null
@@ -103,5 +115,5 @@ if [[ "$MODE" == "all" ]]; then
         PURATAN__CACHE=redis PURATAN__REDIS__KEY_PREFIX="bench$RANDOM" \
         PURATAN__EVENTS=rabbitmq
     read -r svc_rps svc_p99 < <(load 8092)
-    printf '%-40s %12s %10s %7.0f%%\n' "puratan mongodb+redis+rabbitmq" "$svc_rps" "$svc_p99" "$(echo "100*$svc_rps/$bare_rps" | bc -l)"
+    printf '%-40s %12s %10s %7.0f%%\n' "GET product: puratan mongo+redis+rabbit" "$svc_rps" "$svc_p99" "$(echo "100*$svc_rps/$bare_rps" | bc -l)"
 fi
