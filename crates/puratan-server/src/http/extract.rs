@@ -130,3 +130,23 @@ where
             })
     }
 }
+
+/// Path parameters, with the same error model (e.g. invalid UTF-8 in a
+/// percent-encoded segment).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| ApiPath(v))
+            .map_err(|rej| ApiError::invalid_param("path", rej.body_text()))
+    }
+}

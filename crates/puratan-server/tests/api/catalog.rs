@@ -232,3 +232,15 @@ async fn toml_catalogs_are_accepted() {
             .expect("toml");
     assert_eq!(parsed.products.len(), 3);
 }
+
+#[tokio::test]
+async fn malformed_path_segments_use_the_error_model() {
+    let app = spawn_app().await;
+    let body = expect_error(
+        app.get("/api/v1/products/%FF").await,
+        400,
+        "invalid_parameter",
+    )
+    .await;
+    assert_eq!(body["details"]["field"], "path");
+}

@@ -8,8 +8,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::http::extract::ApiPath;
 use axum::Json;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -132,7 +133,7 @@ async fn changed(app: &App, ids: Vec<String>) {
               (status = 409, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn put_product(
     State(app): State<App>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<ProductInput>,
 ) -> Result<Response, ApiError> {
     let id = field("id", ProductId::parse(&id))?;
@@ -169,7 +170,7 @@ pub async fn put_product(
     security(("admin_token" = [])), responses((status = 204), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn delete_product(
     State(app): State<App>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = ProductId::parse(&id).map_err(|_| ApiError::not_found("product"))?;
     app.products.delete(&id).await?;
@@ -182,7 +183,7 @@ pub async fn delete_product(
     security(("admin_token" = [])), responses((status = 200, body = AdminProduct)))]
 pub async fn get_product(
     State(app): State<App>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<AdminProduct>, ApiError> {
     let id = ProductId::parse(&id).map_err(|_| ApiError::not_found("product"))?;
     Ok(Json(AdminProduct::from(&app.products.get(&id).await?)))
@@ -235,7 +236,7 @@ pub async fn list_versions(State(app): State<App>) -> Result<Json<Vec<VersionVie
     security(("admin_token" = [])), responses((status = 200, body = Object), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn get_version(
     State(app): State<App>,
-    Path(version): Path<String>,
+    ApiPath(version): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let v = app.pricing.repo().get(&version).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], v.document).into_response())

@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use crate::http::extract::ApiPath;
+use axum::extract::State;
 use bytes::Bytes;
 use puratan_core::domain::{Category, Product, ProductId, Tag};
 use puratan_core::ports::{Cursor, PageRequest, ProductFilter};
@@ -196,7 +197,7 @@ pub async fn list(
     responses((status = 200, body = ProductView), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn get(
     State(app): State<App>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<axum::response::Response, ApiError> {
     let id = ProductId::parse(&id).map_err(|_| ApiError::not_found("product"))?;
     let key = product_key(id.as_str());
