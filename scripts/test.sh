@@ -30,6 +30,9 @@ cargo clippy --locked --workspace --all-targets -- -D warnings
 step "cargo test"
 cargo test --locked --workspace
 
+step "API fuzzing (schemathesis against /openapi.json: no 5xx)"
+scripts/api-fuzz.sh
+
 step "bindings: WASM (Node, headless Chromium) and Python"
 scripts/bindings-test.sh
 
