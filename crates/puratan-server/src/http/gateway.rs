@@ -247,6 +247,61 @@ fn headers(resp: &mut Response, tier: Tier, quota: Quota, d: &RateLimitDecision)
 mod tests {
     use super::*;
 
+    #[derive(Debug)]
+    struct Down;
+
+    #[async_trait::async_trait]
+    impl puratan_core::ports::RateLimitStore for Down {
+        async fn check(&self, _: &str, _: Quota) -> puratan_core::Result<RateLimitDecision> {
+            Err(puratan_core::Error::Unavailable {
+                backend: "redis",
+                retryable: true,
+                source: None,
+            })
+        }
+    }
+
+    /// An app whose shared rate-limit store is unreachable.
+    async fn app_with_store_down() -> (App, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut config = crate::config::Config::default();
+        config.sqlite.path = dir.path().join("db");
+        config.files.root = dir.path().join("files");
+        let app = crate::backends::build(config).await.expect("app");
+        let mut inner = std::sync::Arc::try_unwrap(app.0).expect("sole owner");
+        inner.rate_limiter = std::sync::Arc::new(Down);
+        (App(std::sync::Arc::new(inner)), dir)
+    }
+
+    #[tokio::test]
+    async fn store_outage_fails_open_for_public_and_closed_for_sensitive() {
+        let (app, _dir) = app_with_store_down().await;
+        let q = Quota::per_minute(2);
+        let public: Vec<bool> = {
+            let mut v = Vec::new();
+            for _ in 0..3 {
+                v.push(
+                    check(&app, Tier::Public, "public:192.0.2.1", q)
+                        .await
+                        .expect("fails open")
+                        .allowed,
+                );
+            }
+            v
+        };
+        assert_eq!(
+            public,
+            [true, true, false],
+            "the per-process limiter still enforces the quota"
+        );
+        assert_eq!(app.metrics.rate_limit_fallback.get(), 3);
+        let err = check(&app, Tier::Sensitive, "sensitive:192.0.2.1", q)
+            .await
+            .expect_err("fails closed");
+        assert_eq!(err.code, ErrorCode::Unavailable);
+        assert_eq!(err.retry_after, Some(5));
+    }
+
     fn h(xff: &str) -> HeaderMap {
         let mut m = HeaderMap::new();
         m.insert(
