@@ -58,14 +58,13 @@ fn catalog_with(n: usize) -> Value {
     c
 }
 
-fn request() -> QuoteRequest {
-    QuoteRequest::from_json(
-        r#"{"product": "business-card", "quantity": 500, "paper": "silk-350", "color": "4/4",
+const REQUEST_TEXT: &str = r#"{"product": "business-card", "quantity": 500, "paper": "silk-350", "color": "4/4",
             "finishing": ["matt-lam", "round-corners"], "turnaround": "express",
             "customer_group": "trade", "coupon": "welcome10", "region": "DE",
-            "currency": "GBP", "at": "2026-11-28T10:00:00Z"}"#,
-    )
-    .expect("valid request")
+            "currency": "GBP", "at": "2026-11-28T10:00:00Z"}"#;
+
+fn request() -> QuoteRequest {
+    QuoteRequest::from_json(REQUEST_TEXT).expect("valid request")
 }
 
 fn benches(c: &mut Criterion) {
@@ -75,6 +74,21 @@ fn benches(c: &mut Criterion) {
     c.bench_function("quote/typical", |b| {
         b.iter(|| catalog.quote(black_box(&req)))
     });
+
+    // The bindings' batch path: JSON text in, JSON text out.
+    let quote = catalog.quote(&req).expect("quote");
+    let mut group = c.benchmark_group("json_roundtrip");
+    group.bench_function("typical", |b| {
+        b.iter(|| {
+            let r = QuoteRequest::from_json(black_box(REQUEST_TEXT))?;
+            catalog.quote(&r).map(|q| q.to_json())
+        })
+    });
+    group.bench_function("from_json", |b| {
+        b.iter(|| QuoteRequest::from_json(black_box(REQUEST_TEXT)))
+    });
+    group.bench_function("to_json", |b| b.iter(|| black_box(&quote).to_json()));
+    group.finish();
 
     let quantities: Vec<u32> = (1..=20).map(|i| i * 250).collect();
     c.bench_function("quote_table/20", |b| {

@@ -220,6 +220,7 @@ mod info;
 mod json;
 mod lookup;
 mod num;
+mod ser;
 mod types;
 
 pub use catalog::Catalog;

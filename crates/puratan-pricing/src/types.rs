@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -123,6 +123,7 @@ pub struct Line {
     /// Human-readable label.
     pub label: Arc<str>,
     /// Amount.
+    #[serde(serialize_with = "crate::ser::decimal")]
     pub amount: Decimal,
 }
 
@@ -144,6 +145,7 @@ pub struct Discount {
     /// Group id, or the coupon code as written in the catalog.
     pub id: Arc<str>,
     /// Amount (positive, subtracted from the subtotal).
+    #[serde(serialize_with = "crate::ser::decimal")]
     pub amount: Decimal,
 }
 
@@ -153,8 +155,10 @@ pub struct Tax {
     /// Region of the matching rule (the country when a subdivision fell back to it).
     pub region: Arc<str>,
     /// Rate in percent, normalised (`"19"`, `"7.25"`).
+    #[serde(serialize_with = "crate::ser::decimal")]
     pub rate_pct: Decimal,
     /// Tax amount.
+    #[serde(serialize_with = "crate::ser::decimal")]
     pub amount: Decimal,
 }
 
@@ -181,6 +185,7 @@ pub struct Production {
     /// Turnaround days plus the largest `extra_days` of the chosen finishing.
     pub business_days: u32,
     /// The date production is finished (Monday–Friday counting).
+    #[serde(serialize_with = "date")]
     pub ship_date: NaiveDate,
 }
 
@@ -190,18 +195,22 @@ pub struct Quote {
     /// Rounded selling lines; they add up to `subtotal` exactly.
     pub lines: Vec<Line>,
     /// Σ lines.
+    #[serde(serialize_with = "crate::ser::decimal")]
     pub subtotal: Decimal,
     /// Applied discounts (group first, then coupon).
     pub discounts: Vec<Discount>,
     /// subtotal − discounts.
+    #[serde(serialize_with = "crate::ser::decimal")]
     pub net: Decimal,
     /// Tax on `net`.
     pub tax: Tax,
     /// net + tax.
+    #[serde(serialize_with = "crate::ser::decimal")]
     pub total: Decimal,
     /// Quote currency.
     pub currency: Arc<str>,
     /// net / quantity, 4 decimals (display only).
+    #[serde(serialize_with = "crate::ser::decimal")]
     pub unit_price: Decimal,
     /// Sheet counts (`sheet`; inner pages for `booklet`); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -222,15 +231,20 @@ impl Quote {
     /// Deterministic JSON (fixed field order, amounts as strings).
     #[must_use]
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        crate::ser::quote_json(self)
     }
 }
 
+/// Same text as chrono's `Serialize` for `NaiveDate`.
+fn date<S: Serializer>(d: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+    crate::ser::with_date(*d, |text| s.serialize_str(text))
+}
+
 pub(crate) mod rfc3339 {
-    use super::{DateTime, Deserialize, Deserializer, SecondsFormat, Serializer, Utc};
+    use super::{DateTime, Deserialize, Deserializer, Serializer, Utc};
 
     pub(crate) fn serialize<S: Serializer>(dt: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&dt.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+        crate::ser::with_rfc3339(dt, |text| s.serialize_str(text))
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {

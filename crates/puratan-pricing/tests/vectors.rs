@@ -30,7 +30,13 @@ fn run_case(
     let catalog = catalog.map_err(|e| error_json(&e))?;
     let request = QuoteRequest::from_value(case["request"].clone()).map_err(|e| error_json(&e))?;
     let quote = catalog.quote(&request).map_err(|e| error_json(&e))?;
-    serde_json::to_value(&quote).map_err(|e| json!(e.to_string()))
+    // The hand-written `to_json` and the `Serialize` impl agree byte for byte.
+    let text = quote.to_json();
+    let via_serde = serde_json::to_string(&quote).map_err(|e| json!(e.to_string()))?;
+    if text != via_serde {
+        return Err(json!({"to_json": text, "serde": via_serde}));
+    }
+    serde_json::from_str(&text).map_err(|e| json!(e.to_string()))
 }
 
 #[test]
