@@ -19,6 +19,10 @@ use subtle::ConstantTimeEq;
 
 use super::AuthError;
 
+/// The error type of this module's functions (an alias: the auth module has
+/// one error enum).
+pub type TotpError = AuthError;
+
 /// The HMAC hash function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TotpAlgorithm {
@@ -268,13 +272,14 @@ impl Totp {
     }
 }
 
-/// Verifies with the default configuration (SHA-1, 6 digits, 30 s).
+/// Verifies with the default configuration (SHA-1, 6 digits, 30 s); see
+/// [`Totp::verify`].
 pub fn verify(
     secret: &TotpSecret,
     code: &str,
     now_unix: u64,
     last_used_step: Option<u64>,
-) -> Result<u64, AuthError> {
+) -> Result<u64, TotpError> {
     Totp::new(secret.clone(), TotpConfig::default())?.verify(code, now_unix, last_used_step)
 }
 
