@@ -216,6 +216,7 @@ mod catalog;
 mod currency;
 mod engine;
 mod error;
+mod fastreq;
 mod info;
 mod json;
 mod lookup;

@@ -10,6 +10,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use std::str::FromStr;
+
 use crate::error::PricingError;
 
 /// A quote request. Deserialisation rejects unknown fields.
@@ -74,6 +76,9 @@ impl QuoteRequest {
     /// # Errors
     /// `invalid_request` when the JSON is malformed, has unknown fields or wrong types.
     pub fn from_json(text: &str) -> Result<Self, PricingError> {
+        if let Some(request) = crate::fastreq::parse(text) {
+            return Ok(request);
+        }
         serde_json::from_str(text).map_err(|e| PricingError::request(e.to_string()))
     }
 
@@ -241,23 +246,64 @@ fn date<S: Serializer>(d: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
 }
 
 pub(crate) mod rfc3339 {
-    use super::{DateTime, Deserialize, Deserializer, Serializer, Utc};
+    use std::fmt;
+
+    use serde::de::{self, Visitor};
+
+    use super::{DateTime, Deserializer, Serializer, Utc};
 
     pub(crate) fn serialize<S: Serializer>(dt: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
         crate::ser::with_rfc3339(dt, |text| s.serialize_str(text))
     }
 
+    /// Accepts exactly what `String::deserialize` accepts (same "a string"
+    /// expectation), without allocating the string.
+    struct Rfc3339Visitor;
+
+    impl Visitor<'_> for Rfc3339Visitor {
+        type Value = DateTime<Utc>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            super::parse_rfc3339(v).map_err(E::custom)
+        }
+
+        fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+            match std::str::from_utf8(v) {
+                Ok(s) => self.visit_str(s),
+                Err(_) => Err(E::invalid_value(de::Unexpected::Bytes(v), &self)),
+            }
+        }
+    }
+
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-        let s = String::deserialize(d)?;
-        DateTime::parse_from_rfc3339(&s)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(serde::de::Error::custom)
+        d.deserialize_string(Rfc3339Visitor)
+    }
+}
+
+/// `at` / `valid_until` text to an instant.
+pub(crate) fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc))
+}
+
+/// The value of a `width_mm` / `height_mm` given as this text (a JSON number's
+/// text or a string): plain digits and dots only.
+pub(crate) fn dim_from_text(text: &str) -> Option<Decimal> {
+    let ok = !text.is_empty()
+        && text.len() <= 40
+        && text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    if ok {
+        Decimal::from_str(text).ok()
+    } else {
+        None
     }
 }
 
 mod opt_dim {
     use super::{Decimal, Deserialize, Deserializer, Serializer};
-    use std::str::FromStr;
 
     #[derive(Deserialize)]
     #[serde(untagged)]
@@ -282,15 +328,7 @@ mod opt_dim {
             Some(Dim::Num(n)) => n.to_string(),
             Some(Dim::Str(s)) => s,
         };
-        let ok = !text.is_empty()
-            && text.len() <= 40
-            && text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-        let parsed = if ok {
-            Decimal::from_str(&text).ok()
-        } else {
-            None
-        };
-        parsed
+        super::dim_from_text(&text)
             .map(Some)
             .ok_or_else(|| serde::de::Error::custom("expected a non-negative decimal dimension"))
     }
