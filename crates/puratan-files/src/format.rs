@@ -228,7 +228,7 @@ impl Finding {
     }
 }
 
-/// The result of [`crate::detect`].
+/// The result of [`crate::detect()`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Detection {
     pub format: Format,

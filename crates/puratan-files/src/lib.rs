@@ -1,6 +1,6 @@
 //! # puratan-files
 //!
-//! The artwork pipeline: format detection ([`detect`]), per-product allow
+//! The artwork pipeline: format detection ([`detect()`]), per-product allow
 //! lists ([`check_allowed`]) and the server side of the tus 1.0 resumable
 //! upload protocol ([`tus`]). Scanning, preflight and previews follow.
 //!

@@ -13,8 +13,10 @@ fn unsafe_svg(reason: &'static str) -> FilesError {
     FilesError::UnsafeSvg { reason }
 }
 
+/// XML whitespace plus form feed (whitespace to HTML parsers, which see
+/// the markup if the SVG is ever inlined into a page).
 fn is_ws(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\r' | b'\n')
+    matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c')
 }
 
 fn is_name_end(c: u8) -> bool {
@@ -91,6 +93,12 @@ pub(crate) fn sniff(b: &[u8]) -> Result<bool, FilesError> {
         .map_or(b.len(), |p| name_start + p);
     if name_end >= b.len() || !eq_ci(local(&b[name_start..name_end]), b"svg") {
         return Ok(false);
+    }
+    // Defence in depth against parser differentials (HTML vs XML rules,
+    // names with odd bytes, markup inside values): `<script` anywhere is
+    // rejected, whatever the tokenizer below makes of it.
+    if find_ci(b, b"<script").is_some() {
+        return Err(unsafe_svg("a <script> element"));
     }
     scan(b, root)?;
     Ok(true)

@@ -546,6 +546,11 @@ fn hostile_svgs_are_rejected() {
         "<svg><style><![CDATA[ a { background: url(javascript:alert(1)) } ]]></style></svg>",
         "<svg><handler type='application/ecmascript'>alert(1)</handler></svg>",
         "<svg><animate attributeName='href' values='&#106;avascript:alert(1)'/></svg>",
+        // Found by the fuzzer: an odd element name that is `script` to a
+        // lenient (HTML) parser; and form feed as an HTML separator.
+        "<SvG\rY<SCrIPTt\x19h>x</svg>",
+        "<svg><rect\x0conclick='alert(1)'/></svg>",
+        "<svg><text title='<script>'>x</text></svg>",
     ];
     for h in hostile {
         match detect(h.as_bytes(), Some("x.svg")) {
