@@ -10,6 +10,8 @@
 
 use std::fmt;
 
+use serde::{Serialize, Serializer};
+
 use crate::error::FilesError;
 
 /// A detected file format.
@@ -140,6 +142,13 @@ impl Format {
     }
 }
 
+/// Serialised as [`Format::id`].
+impl Serialize for Format {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -160,7 +169,8 @@ impl fmt::Display for Format {
 }
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
     Warning,
@@ -190,6 +200,13 @@ pub enum FindingKind {
     BigTiff,
 }
 
+/// Serialised as [`FindingKind::code`].
+impl Serialize for FindingKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
 impl FindingKind {
     /// Stable machine-readable code.
     pub fn code(self) -> &'static str {
@@ -208,12 +225,13 @@ impl FindingKind {
 }
 
 /// A non-fatal observation made during detection.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub kind: FindingKind,
     pub severity: Severity,
     pub message: String,
     /// For mismatch findings: the declared extension (`.pdf`) or media type.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub declared: Option<String>,
 }
 
@@ -228,8 +246,9 @@ impl Finding {
     }
 }
 
-/// The result of [`crate::detect()`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The result of [`crate::detect()`]; serialises to
+/// `{"format":"pdf","mime":"application/pdf","findings":[…]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Detection {
     pub format: Format,
     pub mime: &'static str,

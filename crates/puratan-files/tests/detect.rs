@@ -693,3 +693,14 @@ fn large_hostile_inputs_are_linear() {
         start.elapsed()
     );
 }
+
+#[test]
+fn detection_serialises_with_stable_ids() {
+    let d = detect(&jpeg(), Some("a.png")).unwrap();
+    let json = serde_json::to_value(&d).unwrap();
+    assert_eq!(json["format"], "jpeg");
+    assert_eq!(json["mime"], "image/jpeg");
+    assert_eq!(json["findings"][0]["kind"], "extension_mismatch");
+    assert_eq!(json["findings"][0]["severity"], "warning");
+    assert_eq!(json["findings"][0]["declared"], ".png");
+}
