@@ -466,7 +466,7 @@ fn tiff(b: &[u8], findings: &mut Vec<Finding>) -> Result<Format, FilesError> {
     }
     let end = count
         .checked_mul(entry_size)
-        .and_then(|n| n.checked_add(ifd + count_size))
+        .and_then(|n| n.checked_add(ifd.checked_add(count_size)?))
         .ok_or(FilesError::Truncated { format: F })?;
     if end > b.len() {
         return Err(FilesError::Truncated { format: F });
