@@ -130,7 +130,7 @@ impl<'a> Cursor<'a> {
 }
 
 /// Position of the first `"`, `\\` or control character, eight bytes at a time.
-fn special(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn special(bytes: &[u8]) -> Option<usize> {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let mut chunks = bytes.chunks_exact(8);

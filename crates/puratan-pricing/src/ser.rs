@@ -81,6 +81,11 @@ pub(crate) fn format_decimal(d: &Decimal) -> DecBuf {
         buf: [0; DEC_CAP],
         len: 0,
     };
+    if let Some(start) = decimal_fast(d, &mut out.buf) {
+        out.buf.copy_within(start.., 0);
+        out.len = DEC_CAP - start;
+        return out;
+    }
     write_decimal(d, |bytes| {
         if let Some(dst) = out.buf.get_mut(out.len..out.len + bytes.len()) {
             dst.copy_from_slice(bytes);
@@ -92,7 +97,45 @@ pub(crate) fn format_decimal(d: &Decimal) -> DecBuf {
 
 /// Appends the text of `d` (see [`format_decimal`]) to `out`.
 fn push_decimal(out: &mut Vec<u8>, d: &Decimal) {
-    write_decimal(d, |bytes| out.extend_from_slice(bytes));
+    let mut buf = [0u8; DEC_CAP];
+    if let Some(start) = decimal_fast(d, &mut buf) {
+        out.extend_from_slice(buf.get(start..).unwrap_or(&[]));
+    } else {
+        write_decimal(d, |bytes| out.extend_from_slice(bytes));
+    }
+}
+
+/// Powers of ten that fit a `u64`.
+const POW10: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// [`format_decimal`] for a mantissa below 2^64 and a scale of at most 19, written
+/// right-aligned into `buf`; returns where the text starts.
+#[inline]
+fn decimal_fast(d: &Decimal, buf: &mut [u8; DEC_CAP]) -> Option<usize> {
+    let m = u64::try_from(d.mantissa().unsigned_abs()).ok()?;
+    let scale = usize::try_from(d.scale()).ok()?;
+    let pow = *POW10.get(scale)?;
+    let mut pos = DEC_CAP;
+    if scale > 0 {
+        // Exactly `scale` fraction digits, then the point.
+        pos = write_u64_rev(buf, pos, m % pow, scale).saturating_sub(1);
+        *buf.get_mut(pos)? = b'.';
+    }
+    // At least one integer digit.
+    pos = write_u64_rev(buf, pos, m / pow, 1);
+    if d.is_sign_negative() {
+        pos = pos.checked_sub(1)?;
+        *buf.get_mut(pos)? = b'-';
+    }
+    Some(pos)
 }
 
 #[inline]
@@ -176,15 +219,10 @@ pub(crate) fn with_rfc3339<R>(dt: &DateTime<Utc>, f: impl FnOnce(&str) -> R) -> 
     f(&dt.to_rfc3339_opts(SecondsFormat::AutoSi, true))
 }
 
-/// Whether serde_json escapes byte `b` inside a string.
-#[inline]
-fn needs_escape(b: u8) -> bool {
-    b < 0x20 || b == b'"' || b == b'\\'
-}
-
 /// A JSON string literal, escaped exactly as serde_json escapes it.
 fn push_str_lit(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().any(needs_escape) {
+    // serde_json escapes exactly `"`, `\\` and control characters.
+    if crate::fastreq::special(s.as_bytes()).is_some() {
         let _ = serde_json::to_writer(&mut *out, s);
     } else {
         out.push(b'"');
@@ -344,6 +382,9 @@ mod tests {
         let got = format!("\"{}\"", format_decimal(d).as_str());
         assert_eq!(got, want, "{d:?}");
         assert_eq!(format_decimal(d).as_str(), d.to_string());
+        let mut out = Vec::new();
+        push_dec_lit(&mut out, d);
+        assert_eq!(out, want.as_bytes());
     }
 
     #[test]
