@@ -516,3 +516,30 @@ mod tests {
         )));
     }
 }
+
+#[cfg(test)]
+mod error_positions {
+    use crate::QuoteRequest;
+
+    /// Messages (with serde_json's positions) as the original serde-only parser gave them.
+    #[test]
+    fn unchanged() {
+        for (text, want) in [
+            (
+                r#"{"product":"p","quantity":1,"turnaround":"t","region":"DE","at":"2026-13-01T00:00:00Z"}"#,
+                "invalid request: input is out of range at line 1 column 87",
+            ),
+            (
+                "{\"at\" : \"x\"  ,\n \"product\":\"p\"}",
+                "invalid request: premature end of input at line 1 column 13",
+            ),
+            (
+                r#"{"product":"p","quantity":1,"turnaround":"t","region":"DE","at":5}"#,
+                "invalid request: invalid type: integer `5`, expected a string at line 1 column 65",
+            ),
+        ] {
+            let got = QuoteRequest::from_json(text).map_err(|e| e.to_string());
+            assert_eq!(got, Err(want.to_owned()), "{text}");
+        }
+    }
+}

@@ -257,18 +257,20 @@ pub(crate) mod rfc3339 {
     }
 
     /// Accepts exactly what `String::deserialize` accepts (same "a string"
-    /// expectation), without allocating the string.
+    /// expectation), without allocating the string. The text is parsed inside the
+    /// visitor, but a parse error is raised only after `deserialize_string` has
+    /// returned, as before, so serde_json reports it at the same position.
     struct Rfc3339Visitor;
 
     impl Visitor<'_> for Rfc3339Visitor {
-        type Value = DateTime<Utc>;
+        type Value = Result<DateTime<Utc>, chrono::ParseError>;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a string")
         }
 
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            super::parse_rfc3339(v).map_err(E::custom)
+            Ok(super::parse_rfc3339(v))
         }
 
         fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
@@ -280,7 +282,8 @@ pub(crate) mod rfc3339 {
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-        d.deserialize_string(Rfc3339Visitor)
+        d.deserialize_string(Rfc3339Visitor)?
+            .map_err(de::Error::custom)
     }
 }
 
