@@ -67,6 +67,7 @@ fn bench(c: &mut Criterion) {
     );
 
     let mut group = c.benchmark_group("get_product");
+    let full_router = full.clone();
     for (name, router) in [("bare_axum", bare), ("full_gateway_cached", full)] {
         group.bench_function(name, |b| {
             b.to_async(&rt).iter(|| {
@@ -76,6 +77,40 @@ fn bench(c: &mut Criterion) {
                         .body(Body::empty())
                         .expect("req");
                     let resp = router.oneshot(req).await.expect("resp");
+                    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                        .await
+                        .expect("body");
+                    black_box(bytes.len())
+                }
+            });
+        });
+    }
+    group.finish();
+
+    // POST /api/v1/quotes: price + sign through the gateway, versus a bare
+    // route that only parses the JSON body.
+    const BODY: &str = r#"{"product":"business-card","quantity":500,"paper":"silk-350","color":"4/4","finishing":["matt-lam","round-corners"],"turnaround":"express","customer_group":"trade","region":"DE","currency":"GBP"}"#;
+    let bare_quote: Router = Router::new().route(
+        "/api/v1/quotes",
+        axum::routing::post(|axum::Json(v): axum::Json<serde_json::Value>| async move {
+            (axum::http::StatusCode::CREATED, axum::Json(v))
+        }),
+    );
+    let mut group = c.benchmark_group("post_quote");
+    for (name, router) in [
+        ("bare_axum_json_echo", bare_quote),
+        ("full_gateway_price_and_sign", full_router.clone()),
+    ] {
+        group.bench_function(name, |b| {
+            b.to_async(&rt).iter(|| {
+                let router = router.clone();
+                async move {
+                    let req = Request::post("/api/v1/quotes")
+                        .header("content-type", "application/json")
+                        .body(Body::from(BODY))
+                        .expect("req");
+                    let resp = router.oneshot(req).await.expect("resp");
+                    assert_eq!(resp.status(), 201);
                     let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
                         .await
                         .expect("body");

@@ -25,6 +25,23 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let JsonBytes(bytes) = JsonBytes::from_request(req, state).await?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// The raw body of a JSON request (content type and size checked, not yet
+/// parsed), for handlers that parse it themselves.
+#[derive(Debug, Clone, Default)]
+pub struct JsonBytes(pub Bytes);
+
+impl<S> FromRequest<S> for JsonBytes
+where
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -48,7 +65,7 @@ where
                 ApiError::new(ErrorCode::MalformedJson, "could not read the request body")
             }
         })?;
-        parse_json(&bytes).map(ApiJson)
+        Ok(JsonBytes(bytes))
     }
 }
 

@@ -96,7 +96,11 @@ impl QuoteSigner {
     }
 
     pub fn sign<T: Serialize>(&self, payload: &T) -> String {
-        let json = serde_json::to_vec(payload).unwrap_or_default();
+        self.sign_json(&serde_json::to_string(payload).unwrap_or_default())
+    }
+
+    /// Signs an already serialised JSON payload.
+    pub fn sign_json(&self, json: &str) -> String {
         let head = format!(
             "{PREFIX}.{}.{}",
             self.active.id,

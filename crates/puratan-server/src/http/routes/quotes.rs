@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use puratan_pricing::{Catalog, QuoteRequest};
@@ -14,7 +14,7 @@ use std::sync::Arc;
 use utoipa::ToSchema;
 
 use crate::http::error::{ApiError, ErrorCode};
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, JsonBytes};
 use crate::pricing::Verification;
 use crate::state::App;
 
@@ -89,31 +89,70 @@ fn request_at(mut body: Map<String, Value>, at: DateTime<Utc>) -> Result<QuoteRe
     responses((status = 201, body = QuoteResponse), (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn create(
     State(app): State<App>,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    JsonBytes(body): JsonBytes,
 ) -> Result<Response, ApiError> {
     let catalog = active(&app)?;
     let now = Utc::now();
-    let request = request_at(body, now)?;
+    let request = parse_request_at(&body, now)?;
     let quote = catalog.quote(&request)?;
-    let quote_json = RawValue::from_string(quote.to_json()).map_err(ApiError::internal)?;
-    let signed = SignedQuote {
-        id: uuid::Uuid::now_v7().to_string(),
-        created_at: now,
-        valid_until: quote.valid_until,
-        catalog_version: catalog.version().to_owned(),
-        request,
-        quote: quote_json,
+    let quote_json = quote.to_json();
+    let id = uuid::Uuid::now_v7().to_string();
+    let head = format!(
+        r#""id":"{id}","created_at":{},"valid_until":{},"catalog_version":{}"#,
+        json_string(&now)?,
+        json_string(&quote.valid_until)?,
+        json_string(catalog.version())?,
+    );
+    // The signed payload and the response share the head and the engine's
+    // quote bytes; both are assembled once, without re-parsing the quote.
+    let request_json = serde_json::to_string(&request).map_err(ApiError::internal)?;
+    let payload = format!(r#"{{{head},"request":{request_json},"quote":{quote_json}}}"#);
+    let token = app.pricing.signer.sign_json(&payload);
+    let response = format!(r#"{{{head},"quote":{quote_json},"token":"{token}"}}"#);
+    Ok((
+        StatusCode::CREATED,
+        [(header::CONTENT_TYPE, "application/json")],
+        response,
+    )
+        .into_response())
+}
+
+fn json_string<T: Serialize + ?Sized>(v: &T) -> Result<String, ApiError> {
+    serde_json::to_string(v).map_err(ApiError::internal)
+}
+
+/// Parses a request body, adding the server's `at`, in one pass: the
+/// field is spliced in after the opening brace. A client-sent `at` then
+/// shows up as a duplicate field and is refused.
+fn parse_request_at(body: &[u8], at: DateTime<Utc>) -> Result<QuoteRequest, ApiError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::new(ErrorCode::MalformedJson, "the body is not UTF-8"))?;
+    let trimmed = text.trim_start();
+    let Some(rest) = trimmed.strip_prefix('{') else {
+        if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
+            return Err(ApiError::new(
+                ErrorCode::MalformedJson,
+                "the body is not valid JSON",
+            ));
+        }
+        return Err(invalid_request("", "expected a JSON object"));
     };
-    let token = app.pricing.signer.sign(&signed);
-    let body = QuoteResponse {
-        id: signed.id,
-        created_at: signed.created_at,
-        valid_until: signed.valid_until,
-        catalog_version: signed.catalog_version,
-        quote: signed.quote,
-        token,
+    let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let sep = if rest.trim_start().starts_with('}') {
+        ""
+    } else {
+        ","
     };
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    let spliced = format!(r#"{{"at":"{at}"{sep}{rest}"#);
+    QuoteRequest::from_json(&spliced).map_err(|e| {
+        if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
+            ApiError::new(ErrorCode::MalformedJson, "the body is not valid JSON")
+        } else if e.to_string().contains("duplicate field `at`") {
+            invalid_request("at", "the server sets the pricing instant; omit `at`")
+        } else {
+            e.into()
+        }
+    })
 }
 
 #[derive(Debug, Serialize, ToSchema)]
