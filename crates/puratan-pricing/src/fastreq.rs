@@ -10,6 +10,7 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+use crate::ser::special;
 use crate::types::QuoteRequest;
 
 struct Cursor<'a> {
@@ -129,41 +130,62 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Position of the first `"`, `\\` or control character, eight bytes at a time.
-pub(crate) fn special(bytes: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = bytes.chunks_exact(8);
-    let mut offset = 0;
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let v = u64::from_le_bytes(word);
-        let quote = v ^ (LO * u64::from(b'"'));
-        let backslash = v ^ (LO * u64::from(b'\\'));
-        // Per expression, the lowest flagged byte is exact (false positives only above it).
-        let found = (quote.wrapping_sub(LO) & !quote)
-            | (backslash.wrapping_sub(LO) & !backslash)
-            | (v.wrapping_sub(LO * 0x20) & !v);
-        let found = found & HI;
-        if found != 0 {
-            return Some(offset + usize::try_from(found.trailing_zeros() / 8).unwrap_or(0));
-        }
-        offset += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-        .map(|p| offset + p)
+/// Where the value of a key goes.
+enum Slot<'r> {
+    Str(&'r mut String),
+    OptStr(&'r mut Option<String>),
+    Strs(&'r mut Vec<String>),
+    U32(&'r mut u32),
+    OptU32(&'r mut Option<u32>),
+    Dim(&'r mut Option<Decimal>),
+    At,
 }
 
-const PRODUCT: u32 = 1;
-const QUANTITY: u32 = 1 << 1;
-const TURNAROUND: u32 = 1 << 5;
-const REGION: u32 = 1 << 8;
-const AT: u32 = 1 << 10;
-const REQUIRED: u32 = PRODUCT | QUANTITY | TURNAROUND | REGION | AT;
+/// Keys in declaration order; bit `i` of the seen-mask is `KEYS[i]`.
+const KEYS: [&str; 17] = [
+    "product",
+    "quantity",
+    "paper",
+    "color",
+    "finishing",
+    "turnaround",
+    "customer_group",
+    "coupon",
+    "region",
+    "currency",
+    "at",
+    "material",
+    "width_mm",
+    "height_mm",
+    "pages",
+    "cover_paper",
+    "options",
+];
+
+/// `product`, `quantity`, `turnaround`, `region`, `at`.
+const REQUIRED: u32 = 1 | 1 << 1 | 1 << 5 | 1 << 8 | 1 << 10;
+
+fn slot(r: &mut QuoteRequest, index: usize) -> Slot<'_> {
+    match index {
+        0 => Slot::Str(&mut r.product),
+        1 => Slot::U32(&mut r.quantity),
+        2 => Slot::OptStr(&mut r.paper),
+        3 => Slot::OptStr(&mut r.color),
+        4 => Slot::Strs(&mut r.finishing),
+        5 => Slot::Str(&mut r.turnaround),
+        6 => Slot::OptStr(&mut r.customer_group),
+        7 => Slot::OptStr(&mut r.coupon),
+        8 => Slot::Str(&mut r.region),
+        9 => Slot::OptStr(&mut r.currency),
+        10 => Slot::At,
+        11 => Slot::OptStr(&mut r.material),
+        12 => Slot::Dim(&mut r.width_mm),
+        13 => Slot::Dim(&mut r.height_mm),
+        14 => Slot::OptU32(&mut r.pages),
+        15 => Slot::OptStr(&mut r.cover_paper),
+        _ => Slot::Strs(&mut r.options),
+    }
+}
 
 /// See the module docs.
 pub(crate) fn parse(text: &str) -> Option<QuoteRequest> {
@@ -172,109 +194,49 @@ pub(crate) fn parse(text: &str) -> Option<QuoteRequest> {
         b: text.as_bytes(),
         i: 0,
     };
+    let mut r = QuoteRequest {
+        product: String::new(),
+        quantity: 0,
+        paper: None,
+        color: None,
+        finishing: Vec::new(),
+        turnaround: String::new(),
+        customer_group: None,
+        coupon: None,
+        region: String::new(),
+        currency: None,
+        at: DateTime::<Utc>::UNIX_EPOCH,
+        material: None,
+        width_mm: None,
+        height_mm: None,
+        pages: None,
+        cover_paper: None,
+        options: Vec::new(),
+    };
     let mut seen = 0u32;
-    let mut product = String::new();
-    let mut quantity = 0;
-    let mut paper = None;
-    let mut color = None;
-    let mut finishing = Vec::new();
-    let mut turnaround = String::new();
-    let mut customer_group = None;
-    let mut coupon = None;
-    let mut region = String::new();
-    let mut currency = None;
-    let mut at: Option<DateTime<Utc>> = None;
-    let mut material = None;
-    let mut width_mm = None;
-    let mut height_mm = None;
-    let mut pages = None;
-    let mut cover_paper = None;
-    let mut options = Vec::new();
-
     c.ws();
     c.eat(b'{')?;
     c.ws();
     loop {
         let key = c.str()?;
-        c.ws();
-        c.eat(b':')?;
-        c.ws();
-        let bit = match key {
-            "product" => {
-                product = c.string()?;
-                PRODUCT
-            }
-            "quantity" => {
-                quantity = c.u32()?;
-                QUANTITY
-            }
-            "paper" => {
-                paper = c.opt_string()?;
-                1 << 2
-            }
-            "color" => {
-                color = c.opt_string()?;
-                1 << 3
-            }
-            "finishing" => {
-                finishing = c.strings()?;
-                1 << 4
-            }
-            "turnaround" => {
-                turnaround = c.string()?;
-                TURNAROUND
-            }
-            "customer_group" => {
-                customer_group = c.opt_string()?;
-                1 << 6
-            }
-            "coupon" => {
-                coupon = c.opt_string()?;
-                1 << 7
-            }
-            "region" => {
-                region = c.string()?;
-                REGION
-            }
-            "currency" => {
-                currency = c.opt_string()?;
-                1 << 9
-            }
-            "at" => {
-                let s = c.str()?;
-                at = Some(crate::types::parse_rfc3339(s).ok()?);
-                AT
-            }
-            "material" => {
-                material = c.opt_string()?;
-                1 << 11
-            }
-            "width_mm" => {
-                width_mm = c.dim()?;
-                1 << 12
-            }
-            "height_mm" => {
-                height_mm = c.dim()?;
-                1 << 13
-            }
-            "pages" => {
-                pages = if c.null() { None } else { Some(c.u32()?) };
-                1 << 14
-            }
-            "cover_paper" => {
-                cover_paper = c.opt_string()?;
-                1 << 15
-            }
-            "options" => {
-                options = c.strings()?;
-                1 << 16
-            }
-            _ => return None,
-        };
+        let index = KEYS.iter().position(|k| *k == key)?;
+        let bit = 1u32 << index;
         if seen & bit != 0 {
             return None;
         }
         seen |= bit;
+        c.ws();
+        c.eat(b':')?;
+        c.ws();
+        match slot(&mut r, index) {
+            Slot::Str(v) => *v = c.string()?,
+            Slot::OptStr(v) => *v = c.opt_string()?,
+            Slot::Strs(v) => *v = c.strings()?,
+            Slot::U32(v) => *v = c.u32()?,
+            Slot::OptU32(v) => *v = if c.null() { None } else { Some(c.u32()?) },
+            Slot::Dim(v) => *v = c.dim()?,
+            Slot::At => r.at = crate::types::parse_rfc3339(c.str()?).ok()?,
+        }
         c.ws();
         if c.eat(b'}').is_some() {
             break;
@@ -283,28 +245,7 @@ pub(crate) fn parse(text: &str) -> Option<QuoteRequest> {
         c.ws();
     }
     c.ws();
-    if c.i != c.b.len() || seen & REQUIRED != REQUIRED {
-        return None;
-    }
-    Some(QuoteRequest {
-        product,
-        quantity,
-        paper,
-        color,
-        finishing,
-        turnaround,
-        customer_group,
-        coupon,
-        region,
-        currency,
-        at: at?,
-        material,
-        width_mm,
-        height_mm,
-        pages,
-        cover_paper,
-        options,
-    })
+    (c.i == c.b.len() && seen & REQUIRED == REQUIRED).then_some(r)
 }
 
 #[cfg(test)]
@@ -445,6 +386,7 @@ mod tests {
 
     #[test]
     fn special_matches_naive() {
+        use crate::ser::special;
         let mut rng = Rng(99);
         let alphabet = [
             b'a', b'"', b'\\', 0, 0x1f, 0x20, 0x7f, 0x80, 0xff, b'!', b'#', b'[', b']',

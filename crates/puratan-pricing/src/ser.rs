@@ -23,19 +23,20 @@ const PAIRS: &[u8; 200] = b"\
 /// Capacity of [`DecBuf`]: sign + "0." + 29 mantissa digits (scale ≤ 28) fits easily.
 const DEC_CAP: usize = 48;
 
-/// A formatted decimal on the stack.
+/// A formatted decimal on the stack (right-aligned in `buf`).
 pub(crate) struct DecBuf {
     buf: [u8; DEC_CAP],
-    len: usize,
+    start: usize,
 }
 
 impl DecBuf {
+    fn bytes(&self) -> &[u8] {
+        self.buf.get(self.start..).unwrap_or(&[])
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         // Only ASCII digits, '-' and '.' are ever written.
-        self.buf
-            .get(..self.len)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or("")
+        std::str::from_utf8(self.bytes()).unwrap_or("")
     }
 }
 
@@ -79,30 +80,22 @@ fn write_u64_rev(buf: &mut [u8], end: usize, mut n: u64, min_digits: usize) -> u
 pub(crate) fn format_decimal(d: &Decimal) -> DecBuf {
     let mut out = DecBuf {
         buf: [0; DEC_CAP],
-        len: 0,
+        start: DEC_CAP,
     };
     if let Some(start) = decimal_fast(d, &mut out.buf) {
-        out.buf.copy_within(start.., 0);
-        out.len = DEC_CAP - start;
-        return out;
-    }
-    write_decimal(d, |bytes| {
-        if let Some(dst) = out.buf.get_mut(out.len..out.len + bytes.len()) {
-            dst.copy_from_slice(bytes);
-            out.len += bytes.len();
-        }
-    });
-    out
-}
-
-/// Appends the text of `d` (see [`format_decimal`]) to `out`.
-fn push_decimal(out: &mut Vec<u8>, d: &Decimal) {
-    let mut buf = [0u8; DEC_CAP];
-    if let Some(start) = decimal_fast(d, &mut buf) {
-        out.extend_from_slice(buf.get(start..).unwrap_or(&[]));
+        out.start = start;
     } else {
-        write_decimal(d, |bytes| out.extend_from_slice(bytes));
+        // Mantissa ≥ 2^64 or scale > 19: rust_decimal's own text (at most 31 bytes).
+        let text = d.to_string();
+        let start = DEC_CAP.saturating_sub(text.len());
+        if let Some(dst) = out.buf.get_mut(start..)
+            && dst.len() == text.len()
+        {
+            dst.copy_from_slice(text.as_bytes());
+            out.start = start;
+        }
     }
+    out
 }
 
 /// Powers of ten that fit a `u64`.
@@ -136,40 +129,6 @@ fn decimal_fast(d: &Decimal, buf: &mut [u8; DEC_CAP]) -> Option<usize> {
         *buf.get_mut(pos)? = b'-';
     }
     Some(pos)
-}
-
-#[inline]
-fn write_decimal(d: &Decimal, mut push: impl FnMut(&[u8])) {
-    let mut digits = [b'0'; DEC_CAP];
-    let end = DEC_CAP;
-    let m = d.mantissa().unsigned_abs();
-    let scale = usize::try_from(d.scale()).unwrap_or(0);
-    // Mantissa digits, padded with zeros to at least `scale` digits (no digits for 0).
-    let start = match u64::try_from(m) {
-        Ok(small) => write_u64_rev(&mut digits, end, small, scale),
-        Err(_) => {
-            const E19: u128 = 10_000_000_000_000_000_000;
-            let hi = u64::try_from(m / E19).unwrap_or(0);
-            let lo = u64::try_from(m % E19).unwrap_or(0);
-            let mid = write_u64_rev(&mut digits, end, lo, 19);
-            let start = write_u64_rev(&mut digits, mid, hi, 0);
-            // Pad to `scale` digits (the buffer is pre-filled with '0').
-            end - (end - start).max(scale).min(end)
-        }
-    };
-    let mantissa = digits.get(start..end).unwrap_or(&[]);
-    let n = mantissa.len();
-    if d.is_sign_negative() {
-        push(b"-");
-    }
-    if scale == 0 {
-        push(if n == 0 { b"0" } else { mantissa });
-    } else {
-        let (int, frac) = mantissa.split_at(n - scale.min(n));
-        push(if int.is_empty() { b"0" } else { int });
-        push(b".");
-        push(frac);
-    }
 }
 
 /// `YYYY-MM-DD` for years 0..=9999 (as chrono writes them), `None` otherwise.
@@ -219,10 +178,39 @@ pub(crate) fn with_rfc3339<R>(dt: &DateTime<Utc>, f: impl FnOnce(&str) -> R) -> 
     f(&dt.to_rfc3339_opts(SecondsFormat::AutoSi, true))
 }
 
+/// Position of the first `"`, `\\` or control character, eight bytes at a time.
+pub(crate) fn special(bytes: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(word);
+        let quote = v ^ (LO * u64::from(b'"'));
+        let backslash = v ^ (LO * u64::from(b'\\'));
+        // Per expression, the lowest flagged byte is exact (false positives only above it).
+        let found = (quote.wrapping_sub(LO) & !quote)
+            | (backslash.wrapping_sub(LO) & !backslash)
+            | (v.wrapping_sub(LO * 0x20) & !v);
+        let found = found & HI;
+        if found != 0 {
+            return Some(offset + usize::try_from(found.trailing_zeros() / 8).unwrap_or(0));
+        }
+        offset += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|p| offset + p)
+}
+
 /// A JSON string literal, escaped exactly as serde_json escapes it.
 fn push_str_lit(out: &mut Vec<u8>, s: &str) {
     // serde_json escapes exactly `"`, `\\` and control characters.
-    if crate::fastreq::special(s.as_bytes()).is_some() {
+    if special(s.as_bytes()).is_some() {
         let _ = serde_json::to_writer(&mut *out, s);
     } else {
         out.push(b'"');
@@ -233,7 +221,7 @@ fn push_str_lit(out: &mut Vec<u8>, s: &str) {
 
 fn push_dec_lit(out: &mut Vec<u8>, d: &Decimal) {
     out.push(b'"');
-    push_decimal(out, d);
+    out.extend_from_slice(format_decimal(d).bytes());
     out.push(b'"');
 }
 

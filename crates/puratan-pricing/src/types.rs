@@ -76,6 +76,7 @@ impl QuoteRequest {
     /// # Errors
     /// `invalid_request` when the JSON is malformed, has unknown fields or wrong types.
     pub fn from_json(text: &str) -> Result<Self, PricingError> {
+        #[cfg(not(target_arch = "wasm32"))]
         if let Some(request) = crate::fastreq::parse(text) {
             return Ok(request);
         }
@@ -288,12 +289,14 @@ pub(crate) mod rfc3339 {
 }
 
 /// `at` / `valid_until` text to an instant.
+#[inline(never)] // one copy of chrono's parser for the serde and the fast path
 pub(crate) fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
     DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc))
 }
 
 /// The value of a `width_mm` / `height_mm` given as this text (a JSON number's
 /// text or a string): plain digits and dots only.
+#[inline(never)] // one copy of rust_decimal's parser for the serde and the fast path
 pub(crate) fn dim_from_text(text: &str) -> Option<Decimal> {
     let ok = !text.is_empty()
         && text.len() <= 40
