@@ -131,10 +131,11 @@ fn rejection_table() {
     });
     let mut sig_flipped = valid.clone();
     {
-        // Flip one character of the signature to another base64url one.
+        // Change the second-to-last character of the signature to a
+        // different base64url one (the last may carry only padding bits).
         let last = sig_flipped.pop().unwrap();
-        sig_flipped.pop();
-        sig_flipped.push(if last == 'A' { 'B' } else { 'A' });
+        let prev = sig_flipped.pop().unwrap();
+        sig_flipped.push(if prev == 'A' { 'B' } else { 'A' });
         sig_flipped.push(last);
     }
     let id_token = json!({
