@@ -32,11 +32,12 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 
-"$VENV/bin/schemathesis" run "http://127.0.0.1:$PORT/openapi.json" \
+# Run from the scratch directory: schemathesis keeps state in ./.schemathesis.
+(cd "$WORK" && "$VENV/bin/schemathesis" run "http://127.0.0.1:$PORT/openapi.json" \
     --checks not_a_server_error \
     --max-examples "${API_FUZZ_EXAMPLES:-50}" \
     -H "Authorization: Bearer $TOKEN" \
-    --no-color
+    --no-color)
 if grep -q '"level":"ERROR"' "$WORK/server.log"; then
     echo "the server logged errors during fuzzing:" >&2
     grep '"level":"ERROR"' "$WORK/server.log" | head -20 >&2
