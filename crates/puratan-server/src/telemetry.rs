@@ -74,14 +74,36 @@ pub fn access_line(
     LINE.with(|line| {
         let mut line = line.borrow_mut();
         line.clear();
-        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        line.push_str(r#"{"timestamp":""#);
+        push_timestamp(&mut line);
         let _ = writeln!(
             line,
-            r#"{{"timestamp":"{now}","level":"INFO","target":"access","method":"{method}","route":"{route}","status":{status},"duration_us":{duration_us},"request_id":"{request_id}"}}"#
+            r#"","level":"INFO","target":"access","method":"{method}","route":"{route}","status":{status},"duration_us":{duration_us},"request_id":"{request_id}"}}"#
         );
         let _ = out.lock().unwrap_or_else(|p| p.into_inner()).write_all(line.as_bytes());
     });
     true
+}
+
+/// Appends the current UTC time as RFC 3339 with microseconds. The
+/// date-and-seconds part is formatted once per second per thread.
+fn push_timestamp(out: &mut String) {
+    use std::fmt::Write as _;
+    thread_local! {
+        static SECOND: std::cell::RefCell<(i64, String)> =
+            const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    let now = chrono::Utc::now();
+    let secs = now.timestamp();
+    SECOND.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.0 != secs {
+            cache.1 = now.format("%Y-%m-%dT%H:%M:%S").to_string();
+            cache.0 = secs;
+        }
+        out.push_str(&cache.1);
+    });
+    let _ = write!(out, ".{:06}Z", now.timestamp_subsec_micros().min(999_999));
 }
 
 /// Installs the global subscriber.
@@ -118,4 +140,20 @@ pub fn init(config: &LogConfig) -> FlushGuard {
         LogFormat::Pretty => builder.try_init(),
     };
     FlushGuard(buffer)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cached_timestamps_are_rfc3339_micros() {
+        for _ in 0..3 {
+            let mut s = String::new();
+            super::push_timestamp(&mut s);
+            let parsed = chrono::DateTime::parse_from_rfc3339(&s).expect("rfc3339");
+            let drift =
+                (chrono::Utc::now() - parsed.with_timezone(&chrono::Utc)).num_milliseconds();
+            assert!((0..1000).contains(&drift), "{s}");
+            assert_eq!(s.len(), "2026-11-28T10:00:00.123456Z".len(), "{s}");
+        }
+    }
 }

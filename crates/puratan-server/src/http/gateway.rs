@@ -22,8 +22,10 @@ use crate::state::App;
 /// three separate layers kept 60% of bare-axum throughput).
 pub async fn gateway(State(app): State<App>, req: Request, next: Next) -> Response {
     let id = request_id::incoming(req.headers()).unwrap_or_else(request_id::generate);
-    let mut resp = request_id::scope(id.clone(), handle(app, req, next)).await;
-    if let Ok(v) = HeaderValue::from_str(&id) {
+    // Validated or generated from [A-Za-z0-9_-]: always a valid header value.
+    let header = HeaderValue::from_str(&id).ok();
+    let mut resp = request_id::scope(id, handle(app, req, next)).await;
+    if let Some(v) = header {
         resp.headers_mut().insert(request_id::HEADER, v);
     }
     resp
@@ -65,7 +67,7 @@ async fn handle(app: App, req: Request, next: Next) -> Response {
             route,
             status.as_u16(),
             duration_us,
-            &request_id::current(),
+            &request_id::current_ref(),
         )
     {
         tracing::info!(
@@ -230,18 +232,31 @@ fn warn_fallback_once(app: &App, e: &puratan_core::Error) {
 
 /// IETF draft-ietf-httpapi-ratelimit-headers (structured-field form).
 fn headers(resp: &mut Response, tier: Tier, quota: Quota, d: &RateLimitDecision) {
+    use std::fmt::Write as _;
     let name = tier.name();
-    let policy = format!("\"{name}\";q={};w={}", quota.limit, quota.period.as_secs());
     let reset = d.reset_after.as_secs_f64().ceil() as u64;
-    let current = format!("\"{name}\";r={};t={reset}", d.remaining);
+    // One buffer for both values; HeaderValue copies what it needs.
+    let mut buf = String::with_capacity(64);
+    let _ = write!(
+        buf,
+        "\"{name}\";q={};w={}",
+        quota.limit,
+        quota.period.as_secs()
+    );
+    let split = buf.len();
+    let _ = write!(buf, "\"{name}\";r={};t={reset}", d.remaining);
     let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&policy) {
-        h.insert("ratelimit-policy", v);
+    if let Ok(v) = HeaderValue::from_str(&buf[..split]) {
+        h.insert(&RATELIMIT_POLICY, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&current) {
-        h.insert("ratelimit", v);
+    if let Ok(v) = HeaderValue::from_str(&buf[split..]) {
+        h.insert(&RATELIMIT, v);
     }
 }
+
+static RATELIMIT_POLICY: axum::http::HeaderName =
+    axum::http::HeaderName::from_static("ratelimit-policy");
+static RATELIMIT: axum::http::HeaderName = axum::http::HeaderName::from_static("ratelimit");
 
 #[cfg(test)]
 mod tests {

@@ -17,6 +17,47 @@ pub fn current() -> String {
         .unwrap_or_else(|_| "-".to_owned())
 }
 
+/// Like [`current`], without allocating (ids are at most 64 bytes).
+pub fn current_ref() -> SmallId {
+    let mut out = SmallId::default();
+    let _ = REQUEST_ID.try_with(|id| out.set(id));
+    out
+}
+
+/// A request id on the stack.
+#[derive(Debug, Clone, Copy)]
+pub struct SmallId {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Default for SmallId {
+    fn default() -> Self {
+        let mut s = Self {
+            buf: [0; 64],
+            len: 1,
+        };
+        s.buf[0] = b'-';
+        s
+    }
+}
+
+impl SmallId {
+    fn set(&mut self, id: &str) {
+        let n = id.len().min(64);
+        self.buf[..n].copy_from_slice(&id.as_bytes()[..n]);
+        self.len = n;
+    }
+}
+
+impl std::ops::Deref for SmallId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        // Filled from validated ASCII ids only.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("-")
+    }
+}
+
 fn acceptable(v: &HeaderValue) -> Option<String> {
     let s = v.to_str().ok()?;
     let ok = !s.is_empty()
