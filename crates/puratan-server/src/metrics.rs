@@ -11,6 +11,8 @@ use prometheus::{
 
 #[derive(Debug, Clone)]
 pub struct Metrics {
+    /// Unique per instance (for per-thread handle caches).
+    id: u64,
     registry: Registry,
     pub http_requests: IntCounterVec,
     pub http_errors: IntCounterVec,
@@ -93,7 +95,9 @@ impl Metrics {
         must(registry.register(Box::new(
             prometheus::process_collector::ProcessCollector::for_self(),
         )));
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Self {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             registry,
             http_requests,
             http_errors,
@@ -106,6 +110,67 @@ impl Metrics {
             cache_misses,
             queue_messages,
         }
+    }
+
+    /// The request counter and latency histogram for one (method, route,
+    /// status). Resolving labels in `prometheus` hashes three strings under
+    /// a lock on every call; handles are cached per thread instead, keyed by
+    /// cheap values (the route string is one of the router's, so its
+    /// address and length identify it).
+    pub fn http_handles(
+        &self,
+        method: &axum::http::Method,
+        route: &str,
+        status: axum::http::StatusCode,
+    ) -> (prometheus::IntCounter, prometheus::Histogram) {
+        use std::collections::HashMap;
+        type Key = (u64, usize, usize, u8, u16);
+        let method_id = match *method {
+            axum::http::Method::GET => 1,
+            axum::http::Method::POST => 2,
+            axum::http::Method::PUT => 3,
+            axum::http::Method::DELETE => 4,
+            axum::http::Method::PATCH => 5,
+            axum::http::Method::HEAD => 6,
+            axum::http::Method::OPTIONS => 7,
+            _ => {
+                let labels = [method.as_str(), route, status.as_str()];
+                return (
+                    self.http_requests.with_label_values(&labels),
+                    self.http_duration.with_label_values(&labels),
+                );
+            }
+        };
+        thread_local! {
+            static HANDLES: std::cell::RefCell<HashMap<Key, (prometheus::IntCounter, prometheus::Histogram)>> =
+                std::cell::RefCell::new(HashMap::new());
+        }
+        // The instance id is part of the key so several apps in one process
+        // (tests) never share handles.
+        let key: Key = (
+            self.id,
+            route.as_ptr() as usize,
+            route.len(),
+            method_id,
+            status.as_u16(),
+        );
+        HANDLES.with(|h| {
+            let mut h = h.borrow_mut();
+            if let Some(found) = h.get(&key) {
+                return found.clone();
+            }
+            let labels = [method.as_str(), route, status.as_str()];
+            let pair = (
+                self.http_requests.with_label_values(&labels),
+                self.http_duration.with_label_values(&labels),
+            );
+            // Bounded: routes × methods × statuses, reset if it ever grows odd.
+            if h.len() > 4096 {
+                h.clear();
+            }
+            h.insert(key, pair.clone());
+            pair
+        })
     }
 
     /// The Prometheus text exposition of every metric.

@@ -52,11 +52,9 @@ async fn handle(app: App, req: Request, next: Next) -> Response {
     let elapsed = start.elapsed();
     let status = resp.status();
     let m = &app.metrics;
-    let labels = [method.as_str(), route, status.as_str()];
-    m.http_requests.with_label_values(&labels).inc();
-    m.http_duration
-        .with_label_values(&labels)
-        .observe(elapsed.as_secs_f64());
+    let (requests, duration) = m.http_handles(&method, route, status);
+    requests.inc();
+    duration.observe(elapsed.as_secs_f64());
     if status.is_server_error() {
         m.http_errors.with_label_values(&[route]).inc();
     }
