@@ -20,6 +20,7 @@ use crate::adapters::mongo::MongoConfig;
 use crate::adapters::rabbitmq::RabbitConfig;
 use crate::adapters::redis::RedisConfig;
 use crate::adapters::sqlite::SqliteConfig;
+use crate::redact::redact_url;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -350,31 +351,8 @@ fn redact(v: &mut toml::Value) {
             }
         }
         toml::Value::Array(a) => a.iter_mut().for_each(redact),
-        toml::Value::String(s) => *s = redact_url(s),
+        toml::Value::String(s) if s.contains("://") => *s = redact_url(s),
         _ => {}
-    }
-}
-
-/// `scheme://user:pass@host` → `scheme://user:***@host`.
-pub fn redact_url(s: &str) -> String {
-    let Some((scheme, rest)) = s.split_once("://") else {
-        return s.to_owned();
-    };
-    let (authority, tail) = match rest.find(['/', '?']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            let masked = if userinfo.contains(':') {
-                format!("{user}:***")
-            } else {
-                user.to_owned()
-            };
-            format!("{scheme}://{masked}@{host}{tail}")
-        }
-        None => s.to_owned(),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod events;
 pub mod http;
 pub mod metrics;
 pub mod pricing;
+pub mod redact;
 pub mod server;
 pub mod state;
 pub mod telemetry;

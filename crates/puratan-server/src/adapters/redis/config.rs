@@ -72,28 +72,7 @@ impl fmt::Debug for RedisConfig {
     }
 }
 
-/// Replaces the password of `scheme://user:password@host/...` with `***`.
-///
-/// The user info ends at the *last* `@`, so a password containing an
-/// unescaped `@` or `/` is still hidden entirely.
-pub(crate) fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        // Not a URL we understand: show nothing of it.
-        return if url.is_empty() {
-            String::new()
-        } else {
-            "***".to_owned()
-        };
-    };
-    let Some(at) = rest.rfind('@') else {
-        return url.to_owned();
-    };
-    let (userinfo, host) = rest.split_at(at);
-    match userinfo.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***{host}"),
-        None => url.to_owned(),
-    }
-}
+pub(crate) use crate::redact::redact_url;
 
 #[cfg(test)]
 mod tests {
