@@ -1,7 +1,7 @@
 //! # puratan-pricing
 //!
 //! Exact, I/O-free pricing engine for print products. No clock, no threads, no
-//! floating point (`#![deny(clippy::float_arithmetic)]`, no `f32`/`f64`
+//! floating point (`#![deny(clippy::float_arithmetic)]`, no binary float types
 //! anywhere); builds for `wasm32-unknown-unknown`. All arithmetic uses
 //! [`rust_decimal`] with checked operations: any overflow caused by request or
 //! catalog values is reported as `invalid_request`, never as a panic.
