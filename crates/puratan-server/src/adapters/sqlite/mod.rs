@@ -28,7 +28,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use puratan_core::ports::{AuditLog, CatalogRepo, OrderRepo, ProductRepo, UserRepo};
 use puratan_core::{Error, Result};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde::de::DeserializeOwned;
 
 pub use config::SqliteConfig;
@@ -132,6 +132,23 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| Error::backend(BACKEND, e))?
+    }
+}
+
+/// Why a version-checked `UPDATE` changed no row: the record is gone
+/// (`NotFound`) or someone else updated it first (`StaleVersion`).
+fn stale_or_missing(c: &Connection, table: &str, id: &str, entity: &'static str) -> Error {
+    let exists = c
+        .query_row(
+            &format!("SELECT 1 FROM {table} WHERE id = ?1"),
+            [id],
+            |_| Ok(()),
+        )
+        .optional();
+    match exists {
+        Ok(Some(())) => Error::stale(entity),
+        Ok(None) => Error::NotFound { entity },
+        Err(e) => map(entity, e),
     }
 }
 

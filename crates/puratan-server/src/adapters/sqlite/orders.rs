@@ -2,9 +2,9 @@ use async_trait::async_trait;
 use puratan_core::domain::{Order, OrderId, OrderStatus, UserId};
 use puratan_core::ports::{OrderRepo, Page, PageRequest, queue_key};
 use puratan_core::{Error, Result};
-use rusqlite::{Connection, OptionalExtension, ToSql, params};
+use rusqlite::{Connection, ToSql, params};
 
-use super::{SqliteStore, decode, encode, map};
+use super::{SqliteStore, decode, encode, map, stale_or_missing};
 
 const E: &str = "order";
 
@@ -88,11 +88,7 @@ impl OrderRepo for SqliteOrders {
                     )
                     .map_err(|e| map(E, e))?;
                 if changed == 0 {
-                    let exists = c
-                        .query_row("SELECT 1 FROM orders WHERE id = ?1", [order.id.to_string()], |_| Ok(()))
-                        .optional()
-                        .map_err(|e| map(E, e))?;
-                    return Err(if exists.is_some() { Error::stale(E) } else { Error::NotFound { entity: E } });
+                    return Err(stale_or_missing(c, "orders", &order.id.to_string(), E));
                 }
                 Ok(order)
             })

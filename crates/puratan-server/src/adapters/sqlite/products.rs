@@ -4,7 +4,7 @@ use puratan_core::ports::{Page, PageRequest, ProductFilter, ProductRepo};
 use puratan_core::{ConflictReason, Error, Result};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use super::{SqliteStore, decode, encode, map};
+use super::{SqliteStore, decode, encode, map, stale_or_missing};
 
 const E: &str = "product";
 
@@ -124,18 +124,7 @@ impl ProductRepo for SqliteProducts {
                     )
                     .map_err(|e| map(E, e))?;
                 if changed == 0 {
-                    let exists: Option<i64> = tx
-                        .query_row(
-                            "SELECT 1 FROM products WHERE id = ?1",
-                            [product.id.as_str()],
-                            |r| r.get(0),
-                        )
-                        .optional()
-                        .map_err(|e| map(E, e))?;
-                    return Err(match exists {
-                        Some(_) => Error::stale(E),
-                        None => Error::NotFound { entity: E },
-                    });
+                    return Err(stale_or_missing(&tx, "products", product.id.as_str(), E));
                 }
                 write_tags(&tx, &product)?;
                 tx.commit().map_err(|e| map(E, e))?;

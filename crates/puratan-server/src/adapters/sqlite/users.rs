@@ -4,7 +4,7 @@ use puratan_core::ports::{Page, PageRequest, UserRepo};
 use puratan_core::{Error, Result};
 use rusqlite::{OptionalExtension, params};
 
-use super::{SqliteStore, decode, encode, map};
+use super::{SqliteStore, decode, encode, map, stale_or_missing};
 
 const E: &str = "user";
 
@@ -80,11 +80,7 @@ impl UserRepo for SqliteUsers {
                     )
                     .map_err(|e| map(E, e))?;
                 if changed == 0 {
-                    let exists = c
-                        .query_row("SELECT 1 FROM users WHERE id = ?1", [user.id.to_string()], |_| Ok(()))
-                        .optional()
-                        .map_err(|e| map(E, e))?;
-                    return Err(if exists.is_some() { Error::stale(E) } else { Error::NotFound { entity: E } });
+                    return Err(stale_or_missing(c, "users", &user.id.to_string(), E));
                 }
                 Ok(user)
             })
