@@ -20,6 +20,7 @@ pub mod error;
 pub mod gcra;
 pub mod memory;
 pub mod ports;
+pub mod protect;
 pub mod workflow;
 
 pub use error::{ConflictReason, Error, ErrorKind, Result};
