@@ -20,6 +20,7 @@ step "services"
 scripts/services/redis.sh
 scripts/services/rabbitmq.sh
 scripts/services/mongo.sh
+scripts/services/oidc.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -16,6 +16,7 @@ pub mod catalogs;
 pub mod events;
 pub mod files;
 pub mod fixtures;
+pub mod oidc;
 pub mod orders;
 pub mod products;
 pub mod ratelimit;

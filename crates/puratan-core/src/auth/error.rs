@@ -76,6 +76,51 @@ pub enum AuthError {
     #[error("missing permission {permission}")]
     Forbidden { permission: &'static str },
 
+    // ----- OpenID Connect login -----
+    /// A provider entry in the configuration is unusable (operator error).
+    #[error("invalid OpenID provider configuration: {0}")]
+    OidcConfig(String),
+    /// The provider's discovery document (or JWKS) is unusable.
+    #[error("invalid OpenID provider metadata: {0}")]
+    OidcDiscovery(String),
+    /// The provider identified itself with another issuer than the one
+    /// configured (discovery `issuer`, or the RFC 9207 `iss` callback
+    /// parameter): a misconfiguration or a mix-up attack.
+    #[error("OpenID provider issuer does not match the configured issuer")]
+    OidcIssuerMismatch,
+    /// The callback's `state` is not the one this login started with, or the
+    /// pending login expired, was used already, or belongs to another
+    /// provider.
+    #[error("login state does not match; start the login again")]
+    OidcStateMismatch,
+    #[error("ID token nonce does not match")]
+    OidcNonceMismatch,
+    /// The ID token failed validation; the reason is for logs and tests,
+    /// clients only see the code.
+    #[error("invalid ID token: {0}")]
+    OidcInvalidIdToken(crate::auth::oidc::IdTokenRejection),
+    /// The provider answered with an OAuth error (`error` is sanitised to
+    /// `[A-Za-z0-9._-]`, at most 64 characters).
+    #[error("the OpenID provider returned an error: {error}")]
+    OidcProvider {
+        error: String,
+        description: Option<String>,
+    },
+    /// The identity is not linked yet and its e-mail address belongs to an
+    /// existing account: log in to that account and link the provider from
+    /// the profile page. Accounts are never merged by e-mail.
+    #[error(
+        "an account with this e-mail address exists; log in to it and link this provider from your profile"
+    )]
+    OidcEmailTaken,
+    /// The identity is not linked and the provider did not assert a
+    /// verified e-mail address, so no account can be created from it.
+    #[error("the provider did not confirm a verified e-mail address")]
+    OidcEmailUnverified,
+    /// The identity is already linked to another local account.
+    #[error("this provider account is already linked to another account")]
+    OidcIdentityLinkedElsewhere,
+
     // ----- infrastructure -----
     #[error("the system random number generator failed")]
     Random,
@@ -117,6 +162,16 @@ impl AuthError {
             Self::RefreshRevoked => "refresh_revoked",
             Self::ReuseDetected { .. } => "refresh_reuse_detected",
             Self::Forbidden { .. } => "forbidden",
+            Self::OidcConfig(_) => "oidc_config",
+            Self::OidcDiscovery(_) => "oidc_discovery",
+            Self::OidcIssuerMismatch => "oidc_issuer_mismatch",
+            Self::OidcStateMismatch => "oidc_state_mismatch",
+            Self::OidcNonceMismatch => "oidc_nonce_mismatch",
+            Self::OidcInvalidIdToken(_) => "oidc_invalid_id_token",
+            Self::OidcProvider { .. } => "oidc_provider_error",
+            Self::OidcEmailTaken => "oidc_email_taken",
+            Self::OidcEmailUnverified => "oidc_email_unverified",
+            Self::OidcIdentityLinkedElsewhere => "oidc_identity_linked_elsewhere",
             Self::Random => "random_failure",
             Self::Crypto => "crypto_failure",
             Self::Store(_) => "store_error",
@@ -161,6 +216,19 @@ mod tests {
                 family: String::new(),
             },
             AuthError::Forbidden { permission: "x" },
+            AuthError::OidcConfig(String::new()),
+            AuthError::OidcDiscovery(String::new()),
+            AuthError::OidcIssuerMismatch,
+            AuthError::OidcStateMismatch,
+            AuthError::OidcNonceMismatch,
+            AuthError::OidcInvalidIdToken(crate::auth::oidc::IdTokenRejection::Signature),
+            AuthError::OidcProvider {
+                error: String::new(),
+                description: None,
+            },
+            AuthError::OidcEmailTaken,
+            AuthError::OidcEmailUnverified,
+            AuthError::OidcIdentityLinkedElsewhere,
             AuthError::Random,
             AuthError::Crypto,
             AuthError::Store(Error::invalid("x", "y")),

@@ -64,6 +64,7 @@
 //! ```
 
 mod error;
+pub mod oidc;
 pub mod password;
 pub mod rbac;
 pub mod tokens;
