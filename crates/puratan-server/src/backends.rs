@@ -10,11 +10,14 @@ use puratan_core::ports::{
     SessionStore, UserRepo,
 };
 
+use puratan_core::auth::tokens::RefreshStore;
+
 use crate::adapters::localfs::LocalFileStore;
 use crate::adapters::mongo::MongoStore;
 use crate::adapters::rabbitmq::RabbitBus;
 use crate::adapters::redis::RedisBackend;
 use crate::adapters::sqlite::SqliteStore;
+use crate::auth::AuthService;
 use crate::config::{CacheBackend, Config, EventsBackend, QuotesConfig, StorageBackend};
 use crate::metrics::Metrics;
 use crate::pricing::{PricingService, QuoteSigner, SigningKey};
@@ -26,6 +29,7 @@ type Repos = (
     Arc<dyn OrderRepo>,
     Arc<dyn AuditLog>,
     Arc<dyn CatalogRepo>,
+    Arc<dyn RefreshStore>,
 );
 
 /// Opens the storage backend and creates indexes/migrations (idempotent).
@@ -42,7 +46,14 @@ pub async fn storage(config: &Config) -> anyhow::Result<(Repos, Probe)> {
                 }),
             };
             (
-                (s.products(), s.users(), s.orders(), s.audit(), s.catalogs()),
+                (
+                    s.products(),
+                    s.users(),
+                    s.orders(),
+                    s.audit(),
+                    s.catalogs(),
+                    s.refresh_tokens(),
+                ),
                 probe,
             )
         }
@@ -58,7 +69,14 @@ pub async fn storage(config: &Config) -> anyhow::Result<(Repos, Probe)> {
                 }),
             };
             (
-                (s.products(), s.users(), s.orders(), s.audit(), s.catalogs()),
+                (
+                    s.products(),
+                    s.users(),
+                    s.orders(),
+                    s.audit(),
+                    s.catalogs(),
+                    s.refresh_tokens(),
+                ),
                 probe,
             )
         }
@@ -67,7 +85,8 @@ pub async fn storage(config: &Config) -> anyhow::Result<(Repos, Probe)> {
 
 pub async fn build(config: Config) -> anyhow::Result<App> {
     let mut probes = Vec::new();
-    let ((products, users, orders, audit, catalogs), probe) = storage(&config).await?;
+    let ((products, users, orders, audit, catalogs, refresh_store), probe) =
+        storage(&config).await?;
     probes.push(probe);
 
     let (cache, sessions, rate_limiter): (
@@ -126,6 +145,14 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let files: Arc<dyn FileStore> = Arc::new(LocalFileStore::open(&config.files)?);
     let signer = quote_signer(&config.quotes, files.as_ref()).await?;
     let pricing = PricingService::new(catalogs, signer).await?;
+    let (notifier, outbox) = crate::adapters::notify::build(&config.notify)?;
+    let auth = AuthService::new(
+        config.auth.clone(),
+        crate::auth::keys::access_tokens(&config.auth, files.as_ref()).await?,
+        refresh_store,
+        crate::auth::keys::keyring(&config.protect, files.as_ref()).await?,
+        notifier,
+    )?;
 
     Ok(App(Arc::new(AppInner {
         config,
@@ -146,6 +173,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         catalog_generation: Default::default(),
         last_fallback_warning: Default::default(),
         replica_id: uuid::Uuid::now_v7().simple().to_string(),
+        auth,
+        outbox,
     })))
 }
 
@@ -153,36 +182,15 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
 /// store (so a single embedded server keeps verifying its quotes across
 /// restarts).
 async fn quote_signer(config: &QuotesConfig, files: &dyn FileStore) -> anyhow::Result<QuoteSigner> {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::STANDARD;
     if config.keys.is_empty() {
-        const KEY: &str = "secrets/quote-signing-key";
-        let secret = match files.get(KEY).await {
-            Ok(bytes) => STANDARD
-                .decode(&bytes)
-                .map_err(|e| anyhow::anyhow!("{KEY} in the file store is corrupt: {e}"))?,
-            Err(e) if e.kind() == puratan_core::ErrorKind::NotFound => {
-                let mut secret = vec![0u8; 32];
-                getrandom::fill(&mut secret)
-                    .map_err(|e| anyhow::anyhow!("no randomness for a signing key: {e}"))?;
-                files
-                    .put(KEY, bytes::Bytes::from(STANDARD.encode(&secret)))
-                    .await?;
-                tracing::warn!(
-                    "no quotes.keys configured: generated a local signing key; replicas must share configured keys"
-                );
-                secret
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let secret = crate::secrets::load_or_generate(files, "quote-signing-key", 32).await?;
         let key = SigningKey::new("local", secret).map_err(anyhow::Error::msg)?;
         return Ok(QuoteSigner::new(key, Vec::new()));
     }
     let mut keys = Vec::new();
     for (i, k) in config.keys.iter().enumerate() {
-        let secret = STANDARD.decode(k.secret.trim()).map_err(|_| {
-            anyhow::anyhow!("invalid configuration: quotes.keys[{i}].secret: not base64")
-        })?;
+        let secret =
+            crate::secrets::decode_configured(&format!("quotes.keys[{i}].secret"), &k.secret)?;
         keys.push(
             SigningKey::new(k.id.clone(), secret)
                 .map_err(|e| anyhow::anyhow!("invalid configuration: quotes.keys[{i}]: {e}"))?,

@@ -20,6 +20,10 @@ use crate::adapters::mongo::MongoConfig;
 use crate::adapters::rabbitmq::RabbitConfig;
 use crate::adapters::redis::RedisConfig;
 use crate::adapters::sqlite::SqliteConfig;
+pub use crate::auth::config::{
+    AuthConfig, JwtAlgorithm, NotifyBackend, NotifyConfig, OidcProviderConfig, ProtectConfig,
+    SecretKeyConfig, SmtpConfig, SmtpSecurity,
+};
 use crate::redact::redact_url;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -39,6 +43,9 @@ pub struct Config {
     pub log: LogConfig,
     pub admin: AdminConfig,
     pub quotes: QuotesConfig,
+    pub auth: AuthConfig,
+    pub protect: ProtectConfig,
+    pub notify: NotifyConfig,
 }
 
 /// Quote signing keys. With none configured the server generates one and
@@ -292,6 +299,46 @@ impl Config {
                     key,
                     "must be greater than 0 (set rate_limits.enabled = false to disable)",
                 );
+            }
+        }
+        let a = &self.auth;
+        for (key, v) in [
+            ("auth.access_ttl_secs", a.access_ttl_secs),
+            ("auth.refresh_ttl_secs", a.refresh_ttl_secs),
+            ("auth.refresh_absolute_secs", a.refresh_absolute_secs),
+            (
+                "auth.attempts_per_account_per_minute",
+                u64::from(a.attempts_per_account_per_minute),
+            ),
+            (
+                "auth.sensitive_per_ip_per_minute",
+                u64::from(a.sensitive_per_ip_per_minute),
+            ),
+            ("auth.max_failed_logins", u64::from(a.max_failed_logins)),
+            ("auth.max_otp_attempts", u64::from(a.max_otp_attempts)),
+        ] {
+            if v == 0 {
+                return bad(key, "must be greater than 0");
+            }
+        }
+        if self.notify.backend == NotifyBackend::File && self.notify.dir.is_none() {
+            return bad("notify.dir", "is required with notify.backend = \"file\"");
+        }
+        if self.notify.backend == NotifyBackend::Smtp && self.notify.smtp.is_none() {
+            return bad("notify.smtp", "is required with notify.backend = \"smtp\"");
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, p) in a.oidc.iter().enumerate() {
+            if p.name.is_empty()
+                || !p
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return bad(&format!("auth.oidc[{i}].name"), "must be [A-Za-z0-9_-]+");
+            }
+            if !names.insert(p.name.as_str()) {
+                return bad(&format!("auth.oidc[{i}].name"), "is used twice");
             }
         }
         if self.admin.token.as_ref().is_some_and(|t| t.len() < 32) {

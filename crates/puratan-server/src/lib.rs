@@ -7,6 +7,7 @@
 //! only one that names a database, cache or broker driver.
 
 pub mod adapters;
+pub mod auth;
 pub mod backends;
 pub mod catalog;
 pub mod cli;
@@ -16,6 +17,7 @@ pub mod http;
 pub mod metrics;
 pub mod pricing;
 pub mod redact;
+pub mod secrets;
 pub mod server;
 pub mod state;
 pub mod telemetry;

@@ -65,6 +65,10 @@ pub struct AppInner {
     pub last_fallback_warning: AtomicU64,
     /// Unique per process, for per-replica queues.
     pub replica_id: String,
+    /// Accounts, tokens, sessions.
+    pub auth: crate::auth::AuthService,
+    /// Set when `notify.backend = "memory"`: what would have been mailed.
+    pub outbox: Option<Arc<puratan_core::memory::MemoryNotifier>>,
 }
 
 impl std::fmt::Debug for AppInner {

@@ -47,6 +47,10 @@ pub fn user(email: &str) -> User {
         status: AccountStatus::Active,
         password_hash: None,
         created_at: Utc::now(),
+        email_verified_at: None,
+        security: Default::default(),
+        identities: Vec::new(),
+        preferences: Default::default(),
         version: 0,
     }
 }

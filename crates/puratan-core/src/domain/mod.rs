@@ -14,4 +14,4 @@ pub use ids::{OrderId, ProductId, UserId};
 pub use money::{Currency, Money};
 pub use order::{Order, OrderLine, OrderStatus, Priority, StatusChange};
 pub use product::{Category, Product, Sku, Tag, Template};
-pub use user::{AccountStatus, Email, Role, User};
+pub use user::{AccountStatus, Email, ExternalIdentity, Role, Security, TotpEnrolment, User};

@@ -1,5 +1,7 @@
 use std::fmt;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -80,8 +82,86 @@ pub struct User {
     /// PHC string (argon2id); `None` for accounts that only log in via OIDC.
     pub password_hash: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// When the address was confirmed (verification link or a provider
+    /// that vouches for it); `None` until then.
+    #[serde(default)]
+    pub email_verified_at: Option<DateTime<Utc>>,
+    /// Second factor and login-failure state.
+    #[serde(default)]
+    pub security: Security,
+    /// External identities (OIDC `iss` + `sub`) that log into this account.
+    #[serde(default)]
+    pub identities: Vec<ExternalIdentity>,
+    /// Free-form customer preferences (language, newsletter, units…).
+    #[serde(default)]
+    pub preferences: BTreeMap<String, String>,
     #[serde(default)]
     pub version: u64,
+}
+
+/// Authentication state kept on the user record. Secrets in here are
+/// sealed (encrypted under a data key id) or hashed, never plain.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Security {
+    /// TOTP, once enrolment started; `confirmed` once a code proved it.
+    #[serde(default)]
+    pub totp: Option<TotpEnrolment>,
+    /// SHA-256 hashes of unused recovery codes.
+    #[serde(default)]
+    pub recovery_codes: Vec<String>,
+    /// Consecutive failed password logins since the last success.
+    #[serde(default)]
+    pub failed_logins: u32,
+    /// Temporary lockout after too many failures.
+    #[serde(default)]
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Bumped by password change/reset; part of nothing secret, shown in
+    /// the profile history.
+    #[serde(default)]
+    pub password_changed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpEnrolment {
+    /// The shared secret, sealed (`pe1.<kid>.<ciphertext>`).
+    pub secret: String,
+    pub confirmed: bool,
+    /// The last accepted time step: a code is accepted once.
+    #[serde(default)]
+    pub last_step: Option<u64>,
+}
+
+/// An account at an OpenID provider, keyed by issuer and subject — never
+/// by e-mail, which providers let users change.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ExternalIdentity {
+    pub issuer: String,
+    pub subject: String,
+}
+
+impl User {
+    /// A new, unverified customer account.
+    pub fn new_customer(email: Email, display_name: String, password_hash: Option<String>) -> Self {
+        Self {
+            id: UserId::new(),
+            email,
+            display_name,
+            roles: vec![Role::Customer],
+            status: AccountStatus::PendingVerification,
+            password_hash,
+            created_at: Utc::now(),
+            email_verified_at: None,
+            security: Security::default(),
+            identities: Vec::new(),
+            preferences: BTreeMap::new(),
+            version: 0,
+        }
+    }
+
+    /// Whether a confirmed second factor is required at login.
+    pub fn has_totp(&self) -> bool {
+        self.security.totp.as_ref().is_some_and(|t| t.confirmed)
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod cache;
 mod catalogs;
 mod events;
 mod files;
+mod notify;
 mod paging;
 mod ratelimit;
 mod repos;
@@ -24,6 +25,7 @@ pub use events::{
     topic_matches,
 };
 pub use files::{FileStore, validate_key};
+pub use notify::{Notification, NotificationKind, Notifier};
 pub use paging::{Cursor, Page, PageRequest};
 pub use ratelimit::{Quota, RateLimitDecision, RateLimitStore};
 pub use repos::{OrderRepo, ProductFilter, ProductRepo, UserRepo, queue_key};

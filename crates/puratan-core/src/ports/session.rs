@@ -31,6 +31,17 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Denies a token id until `ttl` (its remaining lifetime) has passed.
     async fn deny(&self, jti: &str, ttl: Duration) -> Result<()>;
     async fn is_denied(&self, jti: &str) -> Result<bool>;
+    /// Whether any of `ids` is denied (one round trip where the backend
+    /// allows it: a token's `jti` and its session are checked together on
+    /// every authenticated request).
+    async fn any_denied(&self, ids: &[&str]) -> Result<bool> {
+        for id in ids {
+            if self.is_denied(id).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
 
     /// Stores a one-time token; `take_one_time` returns its value at most
     /// once, atomically, even under concurrent callers.

@@ -5,6 +5,7 @@
 
 pub mod localfs;
 pub mod mongo;
+pub mod notify;
 pub mod rabbitmq;
 pub mod redis;
 pub mod sqlite;

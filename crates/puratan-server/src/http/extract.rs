@@ -167,3 +167,33 @@ where
             .map_err(|rej| ApiError::invalid_param("path", rej.body_text()))
     }
 }
+
+impl axum::extract::FromRequestParts<crate::state::App> for crate::auth::ClientInfo {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &crate::state::App,
+    ) -> Result<Self, Self::Rejection> {
+        use std::net::{IpAddr, SocketAddr};
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+        let ip =
+            super::gateway::client_ip(peer, &parts.headers, &app.config.server.trusted_proxies);
+        let device: String = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("unknown")
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect();
+        Ok(Self {
+            ip: ip.to_string(),
+            device,
+        })
+    }
+}

@@ -14,6 +14,7 @@ use puratan_core::ports::{Quota, RateLimitDecision};
 
 use super::error::{ApiError, ErrorCode};
 use super::request_id;
+use crate::auth::caller::Authentication;
 use crate::state::App;
 
 /// The whole gateway in one middleware — request id, rate limit by route
@@ -38,8 +39,22 @@ async fn handle(app: App, req: Request, next: Next) -> Response {
     let matched = req.extensions().get::<MatchedPath>().cloned();
     let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     let limit = Duration::from_millis(app.config.server.request_timeout_ms);
-    let tier = Tier::for_route(route).filter(|_| app.config.rate_limits.enabled);
     let work = async {
+        // Who is calling decides the rate-limit budget, so authentication
+        // happens here, once; handlers read the result from the extensions.
+        let mut req = req;
+        let auth = if req
+            .headers()
+            .contains_key(axum::http::header::AUTHORIZATION)
+        {
+            crate::auth::caller::authenticate(&app, req.headers()).await
+        } else {
+            Authentication::Anonymous
+        };
+        let tier = Tier::for_route(route)
+            .map(|t| t.for_caller(&auth))
+            .filter(|_| app.config.rate_limits.enabled);
+        req.extensions_mut().insert(auth);
         match tier {
             Some(tier) => rate_limited(&app, tier, req, next).await,
             None => next.run(req).await,
@@ -101,7 +116,27 @@ impl Tier {
             r if r.starts_with("/docs") => None,
             r if r.starts_with("/api/v1/admin/") => Some(Tier::Admin),
             r if r.starts_with("/files") => Some(Tier::Upload),
+            "/api/v1/auth/login"
+            | "/api/v1/auth/login/2fa"
+            | "/api/v1/auth/register"
+            | "/api/v1/auth/verify-email"
+            | "/api/v1/auth/password-reset"
+            | "/api/v1/auth/password-reset/confirm" => Some(Tier::Sensitive),
             _ => Some(Tier::Public),
+        }
+    }
+
+    /// Authenticated callers get their own, larger budget (keyed by user,
+    /// not IP); staff and admins the admin budget. Sensitive routes stay
+    /// per IP whoever calls.
+    pub fn for_caller(self, auth: &Authentication) -> Tier {
+        match (self, auth) {
+            (Tier::Sensitive, _) | (_, Authentication::Anonymous | Authentication::Rejected(_)) => {
+                self
+            }
+            (Tier::Upload, _) => Tier::Upload,
+            (_, Authentication::Authenticated(c)) if c.is_staff() => Tier::Admin,
+            (_, Authentication::Authenticated(_)) => Tier::Authenticated,
         }
     }
 
@@ -118,7 +153,8 @@ impl Tier {
     fn per_minute(self, app: &App) -> u32 {
         let c = &app.config.rate_limits;
         match self {
-            Tier::Public | Tier::Sensitive => c.public_per_minute,
+            Tier::Public => c.public_per_minute,
+            Tier::Sensitive => app.auth.config.sensitive_per_ip_per_minute,
             Tier::Authenticated => c.authenticated_per_minute,
             Tier::Admin => c.admin_per_minute,
             Tier::Upload => c.upload_per_minute,
@@ -159,7 +195,11 @@ async fn rate_limited(app: &App, tier: Tier, req: Request, next: Next) -> Respon
         .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
     let ip = client_ip(peer, req.headers(), &app.config.server.trusted_proxies);
     let quota = Quota::per_minute(tier.per_minute(app));
-    let key = format!("{}:{ip}", tier.name());
+    let key = match (tier, req.extensions().get::<Authentication>()) {
+        (Tier::Sensitive, _) => format!("{}:{ip}", tier.name()),
+        (_, Some(Authentication::Authenticated(c))) => format!("{}:u:{}", tier.name(), c.user),
+        _ => format!("{}:{ip}", tier.name()),
+    };
     let decision = match check(app, tier, &key, quota).await {
         Ok(d) => d,
         Err(e) => return e.into_response(),

@@ -33,10 +33,15 @@ use crate::state::App;
     paths(routes::health::healthz, routes::health::readyz, routes::health::metrics, routes::products::list, routes::products::get,
         routes::quotes::create, routes::quotes::table, routes::quotes::verify,
         routes::admin::put_product, routes::admin::get_product, routes::admin::delete_product, routes::admin::import_catalog,
-        routes::admin::list_versions, routes::admin::get_version, routes::admin::diff_versions, routes::admin::rollback),
+        routes::admin::list_versions, routes::admin::get_version, routes::admin::diff_versions, routes::admin::rollback,
+        routes::auth::register, routes::auth::verify_email, routes::auth::login, routes::auth::login_2fa, routes::auth::refresh,
+        routes::auth::logout, routes::auth::logout_all, routes::auth::change_password, routes::auth::request_reset, routes::auth::confirm_reset,
+        routes::auth::totp_enrol, routes::auth::totp_confirm, routes::auth::totp_disable, routes::auth::recovery_codes, routes::auth::jwks,
+        routes::me::get_me, routes::me::patch_me, routes::me::list_sessions, routes::me::revoke_session, routes::me::history,
+        routes::admin_users::list, routes::admin_users::get, routes::admin_users::set_status, routes::admin_users::set_roles, routes::admin_users::message),
     modifiers(&SecurityAddon),
     components(schemas(error::ErrorBody)),
-    tags((name = "catalog", description = "Public product catalog"), (name = "quotes", description = "Instant, signed prices"), (name = "operations", description = "Health and metrics"), (name = "admin", description = "Catalog management (admin token)"))
+    tags((name = "catalog", description = "Public product catalog"), (name = "quotes", description = "Instant, signed prices"), (name = "operations", description = "Health and metrics"), (name = "admin", description = "Catalog and customer management (admin role, or the bootstrap admin token)"), (name = "auth", description = "Registration, login, 2FA, tokens"), (name = "account", description = "The caller's profile and sessions"))
 )]
 pub struct ApiDoc;
 
@@ -50,6 +55,15 @@ impl utoipa::Modify for SecurityAddon {
             c.add_security_scheme(
                 "admin_token",
                 SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("JWT")
+                        .build(),
+                ),
             );
         }
     }
@@ -78,6 +92,52 @@ fn public_routes(app: &App) -> Router<App> {
         .route(
             "/api/v1/quotes/verify",
             axum::routing::post(routes::quotes::verify),
+        )
+        .layer(DefaultBodyLimit::max(app.config.server.json_body_limit))
+}
+
+/// Account routes: login and friends are rate class `sensitive` (tight,
+/// per IP, fail closed); the rest `authenticated` (per user).
+fn auth_routes(app: &App) -> Router<App> {
+    use axum::routing::{delete, post};
+    use routes::auth as a;
+    use routes::me;
+    Router::new()
+        .route("/api/v1/auth/register", post(a::register))
+        .route("/api/v1/auth/verify-email", post(a::verify_email))
+        .route("/api/v1/auth/login", post(a::login))
+        .route("/api/v1/auth/login/2fa", post(a::login_2fa))
+        .route("/api/v1/auth/refresh", post(a::refresh))
+        .route("/api/v1/auth/logout", post(a::logout))
+        .route("/api/v1/auth/logout-all", post(a::logout_all))
+        .route("/api/v1/auth/password", post(a::change_password))
+        .route("/api/v1/auth/password-reset", post(a::request_reset))
+        .route(
+            "/api/v1/auth/password-reset/confirm",
+            post(a::confirm_reset),
+        )
+        .route("/api/v1/auth/2fa/enrol", post(a::totp_enrol))
+        .route("/api/v1/auth/2fa/confirm", post(a::totp_confirm))
+        .route("/api/v1/auth/2fa/disable", post(a::totp_disable))
+        .route("/api/v1/auth/2fa/recovery-codes", post(a::recovery_codes))
+        .route("/.well-known/jwks.json", get(a::jwks))
+        .route("/api/v1/me", get(me::get_me).patch(me::patch_me))
+        .route("/api/v1/me/sessions", get(me::list_sessions))
+        .route("/api/v1/me/sessions/{id}", delete(me::revoke_session))
+        .route("/api/v1/me/history", get(me::history))
+        .route("/api/v1/admin/users", get(routes::admin_users::list))
+        .route("/api/v1/admin/users/{id}", get(routes::admin_users::get))
+        .route(
+            "/api/v1/admin/users/{id}/status",
+            post(routes::admin_users::set_status),
+        )
+        .route(
+            "/api/v1/admin/users/{id}/roles",
+            axum::routing::put(routes::admin_users::set_roles),
+        )
+        .route(
+            "/api/v1/admin/users/{id}/message",
+            post(routes::admin_users::message),
         )
         .layer(DefaultBodyLimit::max(app.config.server.json_body_limit))
 }
@@ -146,6 +206,7 @@ pub fn router(app: App) -> Router {
     let mut router = Router::new()
         .merge(public_routes(&app))
         .merge(admin_routes(&app))
+        .merge(auth_routes(&app))
         .merge(operations_routes())
         .merge(Scalar::with_url("/docs", openapi()))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such route") })

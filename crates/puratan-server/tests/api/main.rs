@@ -2,6 +2,7 @@
 //! over a fresh embedded store.
 
 mod admin;
+mod auth;
 mod catalog;
 mod gateway;
 mod quotes;

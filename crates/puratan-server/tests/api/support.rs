@@ -27,6 +27,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     config.files.root = dir.path().join("files");
     config.catalog.seed_file = Some(sample_catalog());
     config.log.access_log = false;
+    config.notify.backend = puratan_server::config::NotifyBackend::Memory;
     tweak(&mut config);
     let app = puratan_server::backends::build(config)
         .await

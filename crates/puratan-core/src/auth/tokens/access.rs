@@ -262,6 +262,10 @@ pub struct AccessClaims {
     pub jti: String,
     pub typ: String,
     pub roles: Vec<Role>,
+    /// The login session (refresh-token family) this token belongs to, so
+    /// revoking a session also stops its access tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// A signed access token. `Debug` is redacted (it is a bearer secret).
@@ -297,6 +301,7 @@ struct RawClaims {
     jti: Option<String>,
     typ: Option<String>,
     roles: Option<Vec<Role>>,
+    sid: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -312,6 +317,12 @@ struct RawHeader {
     kid: Option<String>,
     typ: Option<String>,
     crit: Option<serde_json::Value>,
+}
+
+/// Denylist entry of a whole session (distinct from any `jti`, which is
+/// base64url without `:`).
+fn session_deny_key(sid: &str) -> String {
+    format!("sid:{sid}")
 }
 
 /// Issues and validates access tokens.
@@ -352,6 +363,18 @@ impl AccessTokens {
         roles: &[Role],
         now: u64,
     ) -> Result<(AccessToken, AccessClaims), AuthError> {
+        self.issue_in_session(sub, roles, None, now)
+    }
+
+    /// [`Self::issue`] for a token tied to login session `sid` (see
+    /// [`AccessClaims::sid`]).
+    pub fn issue_in_session(
+        &self,
+        sub: &str,
+        roles: &[Role],
+        sid: Option<&str>,
+        now: u64,
+    ) -> Result<(AccessToken, AccessClaims), AuthError> {
         let mut jti = [0u8; 16];
         crate::auth::random_bytes(&mut jti)?;
         let claims = AccessClaims {
@@ -364,6 +387,7 @@ impl AccessTokens {
             jti: URL_SAFE_NO_PAD.encode(jti),
             typ: TOKEN_TYPE_ACCESS.to_owned(),
             roles: roles.to_vec(),
+            sid: sid.map(str::to_owned),
         };
         let token = self.sign(&claims)?;
         Ok((token, claims))
@@ -493,11 +517,13 @@ impl AccessTokens {
             jti,
             typ,
             roles,
+            sid: c.sid,
         })
     }
 
     /// [`Self::validate`], then the denylist (`TokenRevoked` if the `jti`
-    /// was revoked by a logout). A store failure is an error: fail closed.
+    /// was revoked by a logout, or its session by a session revocation).
+    /// A store failure is an error: fail closed.
     pub async fn validate_not_denied(
         &self,
         token: &str,
@@ -505,7 +531,15 @@ impl AccessTokens {
         denylist: &dyn SessionStore,
     ) -> Result<AccessClaims, AuthError> {
         let claims = self.validate(token, now)?;
-        if denylist.is_denied(&claims.jti).await? {
+        let denied = match &claims.sid {
+            Some(sid) => {
+                denylist
+                    .any_denied(&[&claims.jti, &session_deny_key(sid)])
+                    .await?
+            }
+            None => denylist.is_denied(&claims.jti).await?,
+        };
+        if denied {
             return Err(AuthError::TokenRevoked);
         }
         Ok(claims)
@@ -523,6 +557,19 @@ impl AccessTokens {
         if !ttl.is_zero() {
             denylist.deny(&claims.jti, ttl).await?;
         }
+        Ok(())
+    }
+
+    /// Stops every access token of session `sid` (its refresh family was
+    /// revoked) for one access-token lifetime — after that none of them is
+    /// valid anyway.
+    pub async fn revoke_session(
+        &self,
+        sid: &str,
+        denylist: &dyn SessionStore,
+    ) -> Result<(), AuthError> {
+        let ttl = Duration::from_secs(self.config.ttl_secs + self.config.leeway_secs);
+        denylist.deny(&session_deny_key(sid), ttl).await?;
         Ok(())
     }
 

@@ -19,6 +19,7 @@
 //! | `orders`   | `status_queue` `{status, priority: -1, due_ms, _id}` | list_by_status |
 //! | `audit`    | `actor_recent` `{actor, at: -1, _id: -1}` | recent(actor) |
 //! | `audit`    | `recent` `{at: -1, _id: -1}` | recent() |
+//! | `refresh_families` | `subject` `{subject}` | revoke_subject |
 //!
 //! Every listing index is "equality fields, then the sort key", so MongoDB
 //! reads a page in index order and stops at the limit. The product listing
@@ -34,7 +35,7 @@ use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
 use puratan_core::Result;
 
-use super::{AUDIT, CATALOGS, ORDERS, PRODUCTS, USERS, error};
+use super::{AUDIT, CATALOGS, ORDERS, PRODUCTS, REFRESH_FAMILIES, USERS, error};
 
 fn index(name: &str, keys: Document, unique: bool) -> IndexModel {
     let options = IndexOptions::builder()
@@ -102,6 +103,10 @@ pub(crate) fn all() -> Vec<(&'static str, Vec<IndexModel>)> {
         (
             CATALOGS,
             vec![index("newest", doc! { "created_at": -1, "_id": -1 }, false)],
+        ),
+        (
+            REFRESH_FAMILIES,
+            vec![index("subject", doc! { "subject": 1 }, false)],
         ),
     ]
 }

@@ -38,6 +38,7 @@ mod error;
 mod indexes;
 mod orders;
 mod products;
+mod refresh;
 mod users;
 
 use std::fmt;
@@ -55,6 +56,7 @@ pub use catalogs::MongoCatalogRepo;
 pub use config::MongoConfig;
 pub use orders::MongoOrderRepo;
 pub use products::MongoProductRepo;
+pub use refresh::MongoRefreshStore;
 pub use users::MongoUserRepo;
 
 /// Collection names.
@@ -64,6 +66,8 @@ pub(crate) const ORDERS: &str = "orders";
 pub(crate) const AUDIT: &str = "audit";
 pub(crate) const CATALOGS: &str = "catalogs";
 pub(crate) const SETTINGS: &str = "settings";
+pub(crate) const REFRESH_TOKENS: &str = "refresh_tokens";
+pub(crate) const REFRESH_FAMILIES: &str = "refresh_families";
 
 /// A connection to one MongoDB database, handing out the repositories.
 /// Cheap to clone; all clones share one connection pool.
@@ -147,6 +151,13 @@ impl MongoStore {
 
     pub fn orders(&self) -> Arc<dyn OrderRepo> {
         Arc::new(MongoOrderRepo::new(self.collection(ORDERS)))
+    }
+
+    pub fn refresh_tokens(&self) -> Arc<dyn puratan_core::auth::tokens::RefreshStore> {
+        Arc::new(MongoRefreshStore::new(
+            self.collection(REFRESH_TOKENS),
+            self.collection(REFRESH_FAMILIES),
+        ))
     }
 
     pub fn audit(&self) -> Arc<dyn AuditLog> {

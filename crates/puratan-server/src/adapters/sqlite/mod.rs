@@ -18,6 +18,7 @@ mod config;
 mod error;
 mod orders;
 mod products;
+mod refresh;
 mod schema;
 mod users;
 
@@ -88,6 +89,9 @@ impl SqliteStore {
     }
     pub fn catalogs(&self) -> Arc<dyn CatalogRepo> {
         Arc::new(catalogs::SqliteCatalogs(self.clone()))
+    }
+    pub fn refresh_tokens(&self) -> Arc<dyn puratan_core::auth::tokens::RefreshStore> {
+        Arc::new(refresh::SqliteRefresh(self.clone()))
     }
     pub fn audit(&self) -> Arc<dyn AuditLog> {
         Arc::new(audit::SqliteAudit(self.clone()))

@@ -62,6 +62,25 @@ CREATE TABLE catalog_active (
     version TEXT NOT NULL REFERENCES catalogs(version)
 ) STRICT;
 "#,
+    r#"
+CREATE TABLE refresh_families (
+    family     TEXT PRIMARY KEY,
+    subject    TEXT NOT NULL,
+    revoked    INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX refresh_families_subject ON refresh_families (subject);
+CREATE TABLE refresh_tokens (
+    token_hash        TEXT PRIMARY KEY,
+    family            TEXT NOT NULL REFERENCES refresh_families(family) ON DELETE CASCADE,
+    subject           TEXT NOT NULL,
+    issued_at         INTEGER NOT NULL,
+    expires_at        INTEGER NOT NULL,
+    family_expires_at INTEGER NOT NULL,
+    state             TEXT NOT NULL
+) STRICT;
+CREATE INDEX refresh_tokens_family ON refresh_tokens (family);
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -1,10 +1,8 @@
 //! Admin catalog management.
 //!
-//! Until the users-and-auth issue lands, admin routes are guarded by one
-//! static bearer token from configuration (`admin.token`, ≥ 32 characters,
-//! redacted in `check-config`); with no token configured they answer 404 as
-//! if they did not exist. The auth issue swaps the guard for RBAC
-//! (`products:write`) without touching the handlers.
+//! Guarded by RBAC (`products:write`, i.e. the admin role) or the static
+//! bootstrap token `admin.token` (≥ 32 characters, redacted in
+//! `check-config`) for scripts and first-time setup.
 
 use std::collections::BTreeMap;
 
@@ -27,20 +25,32 @@ use crate::http::error::{ApiError, ErrorCode};
 use crate::http::extract::ApiJson;
 use crate::state::App;
 
-/// Rejects requests without the configured admin bearer token.
+/// Admits admins (an access token whose roles grant `products:write`) and,
+/// when configured, the static bootstrap token (`admin.token`, for scripts
+/// and for creating the first admin account).
 pub async fn require_admin(State(app): State<App>, req: Request, next: Next) -> Response {
-    let Some(expected) = app.config.admin.token.as_deref() else {
-        return ApiError::new(ErrorCode::NotFound, "no such route").into_response();
-    };
-    let presented = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if !constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
-        tracing::warn!(target: "audit", action = "admin.auth_failed", "admin token rejected");
-        return ApiError::new(ErrorCode::Unauthorized, "a valid admin token is required")
+    use crate::auth::caller::Authentication;
+    match req.extensions().get::<Authentication>() {
+        Some(Authentication::Authenticated(caller)) => {
+            return match caller.require(puratan_core::auth::rbac::Permission::ProductsWrite) {
+                Ok(()) => next.run(req).await,
+                Err(e) => e.into_response(),
+            };
+        }
+        Some(Authentication::Rejected(_)) | Some(Authentication::Anonymous) | None => {}
+    }
+    let presented = crate::auth::caller::bearer(req.headers()).unwrap_or("");
+    let token_ok = app
+        .config
+        .admin
+        .token
+        .as_deref()
+        .is_some_and(|expected| constant_time_eq(presented.as_bytes(), expected.as_bytes()));
+    if !token_ok {
+        if !presented.is_empty() {
+            tracing::warn!(target: "audit", action = "admin.auth_failed", "admin credentials rejected");
+        }
+        return ApiError::new(ErrorCode::Unauthorized, "an admin access token is required")
             .into_response();
     }
     next.run(req).await

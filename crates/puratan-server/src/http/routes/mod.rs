@@ -1,4 +1,7 @@
 pub mod admin;
+pub mod admin_users;
+pub mod auth;
 pub mod health;
+pub mod me;
 pub mod products;
 pub mod quotes;

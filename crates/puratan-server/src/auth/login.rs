@@ -1,0 +1,425 @@
+//! Password login (with an optional second step), refresh and logout.
+
+use chrono::Utc;
+use puratan_core::ErrorKind;
+use puratan_core::auth::AuthError;
+use puratan_core::domain::{AccountStatus, Email, User, UserId};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::session::{self, TokenPair};
+use super::{
+    Caller, ClientInfo, account_attempt, blocking, now, random_token, secs, security_event, slot,
+};
+use crate::http::error::{ApiError, ErrorCode};
+use crate::state::App;
+
+const CHALLENGE: &str = "2fa";
+/// How long the second step may take.
+const CHALLENGE_TTL_SECS: u64 = 5 * 60;
+
+/// The answer to a correct password.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginOutcome {
+    /// No second factor: the session is open.
+    Tokens(TokenPair),
+    /// A second factor is required: call `POST /api/v1/auth/login/2fa`.
+    SecondFactor(SecondFactorChallenge),
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecondFactorChallenge {
+    /// Always true.
+    pub mfa_required: bool,
+    pub challenge_token: String,
+    /// `totp`, `recovery_code`.
+    pub methods: Vec<&'static str>,
+    pub expires_in: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Challenge {
+    user: UserId,
+    attempts: u32,
+    expires_at: u64,
+}
+
+/// Step one: e-mail and password. Unknown accounts cost the same argon2id
+/// work as a wrong password and get the same answer.
+pub async fn login(
+    app: &App,
+    email: &str,
+    password: String,
+    client: &ClientInfo,
+) -> Result<LoginOutcome, ApiError> {
+    account_attempt(app, "login", &email.trim().to_lowercase()).await?;
+    let user = match Email::parse(email) {
+        Ok(email) => match app.users.get_by_email(&email).await {
+            Ok(u) => Some(u),
+            Err(e) if e.kind() == ErrorKind::NotFound => None,
+            Err(e) => return Err(e.into()),
+        },
+        Err(_) => None,
+    };
+    let Some(mut user) = user else {
+        let hasher = app.auth.hasher.clone();
+        blocking(move || hasher.dummy_verify(&password)).await?;
+        security_event(
+            app,
+            "anonymous",
+            "auth.login_failed",
+            None,
+            client,
+            serde_json::json!({ "reason": "unknown_account" }),
+        )
+        .await;
+        return Err(AuthError::InvalidCredentials.into());
+    };
+    if let Some(until) = user.security.locked_until
+        && until > Utc::now()
+    {
+        let mut err = ApiError::new(
+            ErrorCode::AccountLocked,
+            "the account is temporarily locked",
+        );
+        err.retry_after = Some(
+            u64::try_from((until - Utc::now()).num_seconds())
+                .unwrap_or(1)
+                .max(1),
+        );
+        return Err(err);
+    }
+    let verified = match user.password_hash.clone() {
+        Some(phc) => {
+            let hasher = app.auth.hasher.clone();
+            let pw = password.clone();
+            blocking(move || hasher.verify(&pw, &phc)).await?
+        }
+        None => {
+            let hasher = app.auth.hasher.clone();
+            let pw = password.clone();
+            Err(blocking(move || hasher.dummy_verify(&pw)).await?)
+        }
+    };
+    if let Err(e) = verified {
+        if !matches!(e, AuthError::InvalidCredentials) {
+            return Err(ApiError::internal(e));
+        }
+        record_failure(app, &mut user, client).await?;
+        return Err(AuthError::InvalidCredentials.into());
+    }
+    check_status(&user)?;
+    // Success: reset the failure counter, upgrade the hash if the policy
+    // changed since it was made.
+    let mut changed = user.security.failed_logins != 0 || user.security.locked_until.is_some();
+    user.security.failed_logins = 0;
+    user.security.locked_until = None;
+    if user
+        .password_hash
+        .as_deref()
+        .is_some_and(|h| app.auth.hasher.needs_rehash(h))
+    {
+        let hasher = app.auth.hasher.clone();
+        let pw = password;
+        user.password_hash = Some(blocking(move || hasher.hash(&pw)).await??);
+        changed = true;
+    }
+    if changed {
+        user = app.users.update(user).await?;
+    }
+    if user.has_totp() {
+        let token = random_token("chl_")?;
+        let challenge = Challenge {
+            user: user.id,
+            attempts: 0,
+            expires_at: now() + CHALLENGE_TTL_SECS,
+        };
+        app.sessions
+            .put_one_time(
+                &slot(CHALLENGE, &token),
+                &encode(&challenge)?,
+                secs(CHALLENGE_TTL_SECS),
+            )
+            .await?;
+        return Ok(LoginOutcome::SecondFactor(SecondFactorChallenge {
+            mfa_required: true,
+            challenge_token: token,
+            methods: vec!["totp", "recovery_code"],
+            expires_in: CHALLENGE_TTL_SECS,
+        }));
+    }
+    let pair = session::start(app, &user, client).await?;
+    security_event(
+        app,
+        &user.id.to_string(),
+        "auth.login",
+        Some(&pair.session_id),
+        client,
+        serde_json::json!({ "method": "password" }),
+    )
+    .await;
+    Ok(LoginOutcome::Tokens(pair))
+}
+
+/// Accounts that may not log in even with the right password.
+pub fn check_status(user: &User) -> Result<(), ApiError> {
+    match user.status {
+        AccountStatus::Active => Ok(()),
+        AccountStatus::PendingVerification => Err(ApiError::new(
+            ErrorCode::EmailNotVerified,
+            "confirm your e-mail address first",
+        )),
+        AccountStatus::Locked => Err(ApiError::new(
+            ErrorCode::AccountLocked,
+            "the account is locked",
+        )),
+        AccountStatus::Disabled => Err(ApiError::new(
+            ErrorCode::AccountDisabled,
+            "the account is disabled",
+        )),
+    }
+}
+
+async fn record_failure(app: &App, user: &mut User, client: &ClientInfo) -> Result<(), ApiError> {
+    let cfg = &app.auth.config;
+    user.security.failed_logins = user.security.failed_logins.saturating_add(1);
+    let locked = user.security.failed_logins >= cfg.max_failed_logins;
+    if locked {
+        user.security.failed_logins = 0;
+        user.security.locked_until = Some(
+            Utc::now() + chrono::Duration::seconds(i64::try_from(cfg.lockout_secs).unwrap_or(900)),
+        );
+    }
+    match app.users.update(user.clone()).await {
+        Ok(_) => {}
+        // A concurrent login changed the record: the attempt still failed;
+        // the counter is best effort (the per-account rate limit is the hard bound).
+        Err(e) if e.kind() == ErrorKind::Conflict => {}
+        Err(e) => return Err(e.into()),
+    }
+    let id = user.id.to_string();
+    security_event(
+        app,
+        &id,
+        "auth.login_failed",
+        Some(&id),
+        client,
+        serde_json::json!({ "reason": "wrong_password" }),
+    )
+    .await;
+    if locked {
+        security_event(
+            app,
+            "system",
+            "auth.locked",
+            Some(&id),
+            client,
+            serde_json::json!({ "for_secs": cfg.lockout_secs }),
+        )
+        .await;
+    }
+    Ok(())
+}
+
+fn encode<T: Serialize>(v: &T) -> Result<String, ApiError> {
+    serde_json::to_string(v).map_err(ApiError::internal)
+}
+
+/// Step two: a TOTP code or a recovery code for the challenge.
+pub async fn second_factor(
+    app: &App,
+    challenge_token: &str,
+    code: Option<&str>,
+    recovery_code: Option<&str>,
+    client: &ClientInfo,
+) -> Result<TokenPair, ApiError> {
+    let invalid = || {
+        ApiError::new(
+            ErrorCode::InvalidLinkToken,
+            "the login challenge is unknown or expired",
+        )
+    };
+    if challenge_token.len() > 128 {
+        return Err(invalid());
+    }
+    let key = slot(CHALLENGE, challenge_token);
+    let raw = app
+        .sessions
+        .take_one_time(&key)
+        .await?
+        .ok_or_else(invalid)?;
+    let mut challenge: Challenge = serde_json::from_str(&raw).map_err(ApiError::internal)?;
+    let t = now();
+    if t >= challenge.expires_at {
+        return Err(invalid());
+    }
+    account_attempt(app, "2fa", &challenge.user.to_string()).await?;
+    let mut user = app.users.get(challenge.user).await?;
+    let result = match (code, recovery_code) {
+        (Some(code), None) => super::second_factor::verify_totp(app, &mut user, code, t),
+        (None, Some(rc)) => {
+            puratan_core::auth::totp::consume_recovery_code(rc, &mut user.security.recovery_codes)
+                .map_err(ApiError::from)
+        }
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::ValidationFailed,
+                "send exactly one of `code` and `recovery_code`",
+            ));
+        }
+    };
+    if let Err(e) = result {
+        challenge.attempts += 1;
+        if challenge.attempts < app.auth.config.max_otp_attempts {
+            app.sessions
+                .put_one_time(&key, &encode(&challenge)?, secs(challenge.expires_at - t))
+                .await?;
+        }
+        let id = user.id.to_string();
+        security_event(
+            app,
+            &id,
+            "auth.2fa_failed",
+            Some(&id),
+            client,
+            serde_json::json!({ "attempts": challenge.attempts }),
+        )
+        .await;
+        return Err(e);
+    }
+    // Persisting the used step (or the consumed recovery code) with the
+    // version check is what makes each code single-use under concurrency.
+    let user = match app.users.update(user).await {
+        Ok(u) => u,
+        Err(e) if e.kind() == ErrorKind::Conflict => return Err(AuthError::OtpReplay.into()),
+        Err(e) => return Err(e.into()),
+    };
+    check_status(&user)?;
+    let pair = session::start(app, &user, client).await?;
+    let method = if code.is_some() {
+        "totp"
+    } else {
+        "recovery_code"
+    };
+    security_event(
+        app,
+        &user.id.to_string(),
+        "auth.login",
+        Some(&pair.session_id),
+        client,
+        serde_json::json!({ "method": method }),
+    )
+    .await;
+    Ok(pair)
+}
+
+/// Rotates a refresh token. Reuse of a rotated token revokes the session
+/// (all its tokens) and is audited.
+pub async fn refresh(
+    app: &App,
+    presented: &str,
+    client: &ClientInfo,
+) -> Result<TokenPair, ApiError> {
+    let auth = &app.auth;
+    let t = now();
+    let rotated = match auth
+        .refresh
+        .rotate(auth.refresh_store.as_ref(), presented, t)
+        .await
+    {
+        Ok(r) => r,
+        Err(AuthError::ReuseDetected { family }) => {
+            // Access tokens of the session stop too.
+            auth.tokens
+                .revoke_session(&family, app.sessions.as_ref())
+                .await?;
+            app.sessions.delete_session(&family).await?;
+            security_event(
+                app,
+                "anonymous",
+                "auth.refresh_reuse",
+                Some(&family),
+                client,
+                serde_json::json!({ "session": family }),
+            )
+            .await;
+            return Err(AuthError::ReuseDetected { family }.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let user_id = UserId::parse(&rotated.record.subject).map_err(ApiError::internal)?;
+    let user = app.users.get(user_id).await?;
+    if let Err(e) = check_status(&user) {
+        session::revoke(app, &rotated.record.family.0).await?;
+        return Err(e);
+    }
+    let sid = rotated.record.family.0.clone();
+    session::touch(
+        app,
+        &sid,
+        user.id,
+        client,
+        rotated.record.family_expires_at.saturating_sub(t),
+    )
+    .await?;
+    let (access, _) = auth
+        .tokens
+        .issue_in_session(&user.id.to_string(), &user.roles, Some(&sid), t)
+        .map_err(ApiError::from)?;
+    Ok(TokenPair {
+        access_token: access.into_string(),
+        token_type: "Bearer",
+        expires_in: auth.config.access_ttl_secs,
+        refresh_token: rotated.token.into_string(),
+        refresh_expires_in: rotated.record.expires_at.saturating_sub(t),
+        session_id: sid,
+    })
+}
+
+/// Ends the caller's session: the access token is denied for the rest of
+/// its life, the refresh family revoked.
+pub async fn logout(app: &App, caller: &Caller, client: &ClientInfo) -> Result<(), ApiError> {
+    app.auth
+        .tokens
+        .revoke(&caller.claims, now(), app.sessions.as_ref())
+        .await?;
+    if let Some(sid) = &caller.claims.sid {
+        session::revoke(app, sid).await?;
+    }
+    let id = caller.user.to_string();
+    security_event(
+        app,
+        &id,
+        "auth.logout",
+        caller.claims.sid.as_deref(),
+        client,
+        serde_json::Value::Null,
+    )
+    .await;
+    Ok(())
+}
+
+/// Ends every session of the caller.
+pub async fn logout_all(
+    app: &App,
+    caller: &Caller,
+    client: &ClientInfo,
+) -> Result<usize, ApiError> {
+    app.auth
+        .tokens
+        .revoke(&caller.claims, now(), app.sessions.as_ref())
+        .await?;
+    let n = session::revoke_all(app, caller.user).await?;
+    let id = caller.user.to_string();
+    security_event(
+        app,
+        &id,
+        "auth.logout_all",
+        Some(&id),
+        client,
+        serde_json::json!({ "sessions": n }),
+    )
+    .await;
+    Ok(n)
+}

@@ -1,0 +1,112 @@
+//! Login sessions: one refresh-token family per login, listed with device,
+//! IP and last use, revocable one by one or all at once.
+
+use puratan_core::auth::tokens::FamilyId;
+use puratan_core::domain::{User, UserId};
+use puratan_core::ports::Session;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{ClientInfo, now, secs};
+use crate::http::error::ApiError;
+use crate::state::App;
+
+/// What a successful login or refresh returns.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Access-token lifetime in seconds.
+    pub expires_in: u64,
+    /// Single use: each refresh returns a new one.
+    pub refresh_token: String,
+    pub refresh_expires_in: u64,
+    /// The login session (see `GET /api/v1/me/sessions`).
+    pub session_id: String,
+}
+
+/// Starts a new login session for `user` and returns its first tokens.
+pub async fn start(app: &App, user: &User, client: &ClientInfo) -> Result<TokenPair, ApiError> {
+    let t = now();
+    let auth = &app.auth;
+    let (refresh, record) = auth
+        .refresh
+        .issue(auth.refresh_store.as_ref(), &user.id.to_string(), t)
+        .await?;
+    let sid = record.family.0.clone();
+    let session = Session {
+        id: sid.clone(),
+        user_id: user.id,
+        device: client.device.clone(),
+        ip: client.ip.clone(),
+        created_at: chrono::Utc::now(),
+        last_seen: chrono::Utc::now(),
+    };
+    app.sessions
+        .put_session(&session, secs(record.family_expires_at.saturating_sub(t)))
+        .await?;
+    let (access, _) = auth
+        .tokens
+        .issue_in_session(&user.id.to_string(), &user.roles, Some(&sid), t)
+        .map_err(ApiError::from)?;
+    Ok(TokenPair {
+        access_token: access.into_string(),
+        token_type: "Bearer",
+        expires_in: auth.config.access_ttl_secs,
+        refresh_token: refresh.into_string(),
+        refresh_expires_in: record.expires_at.saturating_sub(t),
+        session_id: sid,
+    })
+}
+
+/// Ends one session: its refresh family, its access tokens, its listing.
+pub async fn revoke(app: &App, sid: &str) -> Result<(), ApiError> {
+    app.auth
+        .refresh_store
+        .revoke_family(&FamilyId(sid.to_owned()))
+        .await?;
+    app.auth
+        .tokens
+        .revoke_session(sid, app.sessions.as_ref())
+        .await?;
+    app.sessions.delete_session(sid).await?;
+    Ok(())
+}
+
+/// Ends every session of `user` (password change, 2FA change, disable,
+/// "log out everywhere").
+pub async fn revoke_all(app: &App, user: UserId) -> Result<usize, ApiError> {
+    app.auth
+        .refresh_store
+        .revoke_subject(&user.to_string())
+        .await?;
+    let sessions = app.sessions.list_sessions(user).await?;
+    for s in &sessions {
+        revoke(app, &s.id).await?;
+    }
+    Ok(sessions.len())
+}
+
+/// Records that session `sid` was used just now (re-creating the listing
+/// if an in-process store lost it in a restart).
+pub async fn touch(
+    app: &App,
+    sid: &str,
+    user: UserId,
+    client: &ClientInfo,
+    ttl_secs: u64,
+) -> Result<(), ApiError> {
+    let mut session = app.sessions.get_session(sid).await?.unwrap_or(Session {
+        id: sid.to_owned(),
+        user_id: user,
+        device: client.device.clone(),
+        ip: client.ip.clone(),
+        created_at: chrono::Utc::now(),
+        last_seen: chrono::Utc::now(),
+    });
+    session.last_seen = chrono::Utc::now();
+    session.ip = client.ip.clone();
+    app.sessions.put_session(&session, secs(ttl_secs)).await?;
+    Ok(())
+}
