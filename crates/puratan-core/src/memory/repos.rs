@@ -159,6 +159,18 @@ impl UserRepo for MemoryUserRepo {
             .ok_or(Error::NotFound { entity: "user" })
     }
 
+    async fn get_by_identity(&self, issuer: &str, subject: &str) -> Result<User> {
+        let rows = self.rows.lock();
+        rows.values()
+            .find(|u| {
+                u.identities
+                    .iter()
+                    .any(|i| i.issuer == issuer && i.subject == subject)
+            })
+            .cloned()
+            .ok_or(Error::NotFound { entity: "user" })
+    }
+
     async fn update(&self, mut user: User) -> Result<User> {
         let mut rows = self.rows.lock();
         let stored = rows

@@ -50,6 +50,8 @@ pub trait UserRepo: Send + Sync + 'static {
     async fn insert(&self, user: User) -> Result<User>;
     async fn get(&self, id: UserId) -> Result<User>;
     async fn get_by_email(&self, email: &Email) -> Result<User>;
+    /// The account an external identity (OIDC issuer + subject) is linked to.
+    async fn get_by_identity(&self, issuer: &str, subject: &str) -> Result<User>;
     async fn update(&self, user: User) -> Result<User>;
     /// Users ordered by id (creation time).
     async fn list(&self, page: &PageRequest) -> Result<Page<User>>;

@@ -20,6 +20,7 @@ pub mod caller;
 pub mod config;
 pub mod keys;
 pub mod login;
+pub mod oidc;
 pub mod second_factor;
 pub mod session;
 
@@ -48,6 +49,7 @@ pub struct AuthService {
     pub keyring: Keyring,
     pub notifier: Arc<dyn Notifier>,
     pub totp: TotpConfig,
+    pub oidc: oidc::Oidc,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -78,7 +80,9 @@ impl AuthService {
             ttl_secs: config.refresh_ttl_secs,
             absolute_secs: config.refresh_absolute_secs,
         });
+        let oidc = oidc::Oidc::new(&config.oidc)?;
         Ok(Self {
+            oidc,
             config,
             tokens,
             refresh,
@@ -241,6 +245,22 @@ impl From<AuthError> for ApiError {
                 )
             }
             A::Forbidden { .. } => (ErrorCode::Forbidden, e.to_string()),
+            A::OidcConfig(_)
+            | A::OidcDiscovery(_)
+            | A::OidcIssuerMismatch
+            | A::OidcStateMismatch
+            | A::OidcNonceMismatch
+            | A::OidcInvalidIdToken(_)
+            | A::OidcProvider { .. }
+            | A::OidcEmailTaken
+            | A::OidcEmailUnverified
+            | A::OidcIdentityLinkedElsewhere => {
+                tracing::info!(error = %e, "external login refused");
+                (
+                    ErrorCode::OidcFailed,
+                    "login with the external provider failed".to_owned(),
+                )
+            }
             _ => return ApiError::internal(e),
         };
         let mut err = ApiError::new(general, message);

@@ -36,7 +36,7 @@ use crate::state::App;
         routes::admin::list_versions, routes::admin::get_version, routes::admin::diff_versions, routes::admin::rollback,
         routes::auth::register, routes::auth::verify_email, routes::auth::login, routes::auth::login_2fa, routes::auth::refresh,
         routes::auth::logout, routes::auth::logout_all, routes::auth::change_password, routes::auth::request_reset, routes::auth::confirm_reset,
-        routes::auth::totp_enrol, routes::auth::totp_confirm, routes::auth::totp_disable, routes::auth::recovery_codes, routes::auth::jwks,
+        routes::auth::totp_enrol, routes::auth::totp_confirm, routes::auth::totp_disable, routes::auth::recovery_codes, routes::auth::jwks, routes::auth::oauth_start, routes::auth::oauth_callback,
         routes::me::get_me, routes::me::patch_me, routes::me::list_sessions, routes::me::revoke_session, routes::me::history,
         routes::admin_users::list, routes::admin_users::get, routes::admin_users::set_status, routes::admin_users::set_roles, routes::admin_users::message),
     modifiers(&SecurityAddon),
@@ -121,6 +121,8 @@ fn auth_routes(app: &App) -> Router<App> {
         .route("/api/v1/auth/2fa/disable", post(a::totp_disable))
         .route("/api/v1/auth/2fa/recovery-codes", post(a::recovery_codes))
         .route("/.well-known/jwks.json", get(a::jwks))
+        .route("/api/v1/auth/oauth/{provider}/start", get(a::oauth_start))
+        .route("/api/v1/auth/oauth/{provider}/callback", get(a::oauth_callback))
         .route("/api/v1/me", get(me::get_me).patch(me::patch_me))
         .route("/api/v1/me/sessions", get(me::list_sessions))
         .route("/api/v1/me/sessions/{id}", delete(me::revoke_session))

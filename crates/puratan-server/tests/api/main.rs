@@ -5,5 +5,6 @@ mod admin;
 mod auth;
 mod catalog;
 mod gateway;
+mod oidc;
 mod quotes;
 mod support;

@@ -21,6 +21,16 @@ pub fn sample_catalog() -> PathBuf {
 /// A server on the embedded default with the sample catalog, after
 /// `tweak` adjusted its configuration.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_at(|c, _| tweak(c)).await
+}
+
+/// Like [`spawn_app_with`], but `tweak` also gets the server's base URL
+/// (bound before the configuration is built: redirect URIs need it).
+pub async fn spawn_app_at(tweak: impl FnOnce(&mut Config, &str)) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = Config::default();
     config.sqlite.path = dir.path().join("puratan.db");
@@ -28,13 +38,10 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     config.catalog.seed_file = Some(sample_catalog());
     config.log.access_log = false;
     config.notify.backend = puratan_server::config::NotifyBackend::Memory;
-    tweak(&mut config);
+    tweak(&mut config, &base);
     let app = puratan_server::backends::build(config)
         .await
         .expect("build app");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
     let running = puratan_server::server::start_on(app, listener)
         .await
         .expect("start");

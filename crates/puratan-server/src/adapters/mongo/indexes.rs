@@ -15,6 +15,7 @@
 //! | `products` | `tags_active_id` `{tags, active, _id}` | list by tag |
 //! | `products` | `category_tags_active_id` `{category, tags, active, _id}` | list by category and tag |
 //! | `users`    | `email_unique` `{email}` unique | get_by_email, uniqueness |
+//! | `users`    | `identities` `{identities}` (multikey) | get_by_identity |
 //! | `orders`   | `customer_newest` `{customer_id, _id: -1}` | list_by_customer |
 //! | `orders`   | `status_queue` `{status, priority: -1, due_ms, _id}` | list_by_status |
 //! | `audit`    | `actor_recent` `{actor, at: -1, _id: -1}` | recent(actor) |
@@ -72,7 +73,10 @@ pub(crate) fn all() -> Vec<(&'static str, Vec<IndexModel>)> {
         ),
         (
             USERS,
-            vec![index("email_unique", doc! { "email": 1 }, true)],
+            vec![
+                index("email_unique", doc! { "email": 1 }, true),
+                index("identities", doc! { "identities": 1 }, false),
+            ],
         ),
         (
             ORDERS,

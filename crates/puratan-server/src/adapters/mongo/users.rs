@@ -58,6 +58,20 @@ impl MongoUserRepo {
     }
 }
 
+/// Identities as one indexed array of strings: an equality match on an
+/// array field matches an element, so issuer and subject are one value
+/// (separated by a newline, which neither contains).
+fn identity_key(issuer: &str, subject: &str) -> String {
+    format!("{issuer}\n{subject}")
+}
+
+fn identity_keys(user: &User) -> Vec<String> {
+    user.identities
+        .iter()
+        .map(|i| identity_key(&i.issuer, &i.subject))
+        .collect()
+}
+
 #[async_trait]
 impl UserRepo for MongoUserRepo {
     async fn insert(&self, mut user: User) -> Result<User> {
@@ -65,6 +79,7 @@ impl UserRepo for MongoUserRepo {
         let d = doc! {
             "_id": user.id.to_string(),
             "email": user.email.as_str(),
+            "identities": identity_keys(&user),
             "version": 1_i64,
             "doc": to_body(&user)?,
         };
@@ -80,12 +95,17 @@ impl UserRepo for MongoUserRepo {
         self.find_one(doc! { "email": email.as_str() }).await
     }
 
+    async fn get_by_identity(&self, issuer: &str, subject: &str) -> Result<User> {
+        self.find_one(doc! { "identities": identity_key(issuer, subject) })
+            .await
+    }
+
     async fn update(&self, mut user: User) -> Result<User> {
         let Ok(expected) = i64::try_from(user.version) else {
             return Err(self.missing_or_stale(user.id).await?);
         };
         user.version += 1;
-        let set = doc! { "email": user.email.as_str(), "doc": to_body(&user)? };
+        let set = doc! { "email": user.email.as_str(), "identities": identity_keys(&user), "doc": to_body(&user)? };
         let result = self
             .coll
             .update_one(

@@ -81,6 +81,15 @@ CREATE TABLE refresh_tokens (
 ) STRICT;
 CREATE INDEX refresh_tokens_family ON refresh_tokens (family);
 "#,
+    r#"
+CREATE TABLE user_identities (
+    issuer  TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    PRIMARY KEY (issuer, subject)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX user_identities_user ON user_identities (user_id);
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -17,17 +17,36 @@ fn row(doc: String, version: i64) -> Result<User> {
     Ok(u)
 }
 
+/// Mirrors `user.identities` into the indexed `user_identities` table; its
+/// primary key makes an identity belong to one account at most.
+fn write_identities(c: &rusqlite::Connection, user: &User) -> Result<()> {
+    let id = user.id.to_string();
+    c.execute("DELETE FROM user_identities WHERE user_id = ?1", [&id])
+        .map_err(|e| map(E, e))?;
+    for i in &user.identities {
+        c.execute(
+            "INSERT INTO user_identities (issuer, subject, user_id) VALUES (?1, ?2, ?3)",
+            params![i.issuer, i.subject, id],
+        )
+        .map_err(|e| map(E, e))?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl UserRepo for SqliteUsers {
     async fn insert(&self, mut user: User) -> Result<User> {
         user.version = 1;
         self.0
             .write(move |c| {
-                c.execute(
+                let tx = c.transaction().map_err(|e| map(E, e))?;
+                tx.execute(
                     "INSERT INTO users (id, email, version, doc) VALUES (?1, ?2, 1, ?3)",
                     params![user.id.to_string(), user.email.as_str(), encode(&user)?],
                 )
                 .map_err(|e| map(E, e))?;
+                write_identities(&tx, &user)?;
+                tx.commit().map_err(|e| map(E, e))?;
                 Ok(user)
             })
             .await
@@ -68,20 +87,42 @@ impl UserRepo for SqliteUsers {
             .await
     }
 
+    async fn get_by_identity(&self, issuer: &str, subject: &str) -> Result<User> {
+        let (issuer, subject) = (issuer.to_owned(), subject.to_owned());
+        self.0
+            .read(move |c| {
+                let r = c
+                    .query_row(
+                        "SELECT u.doc, u.version FROM user_identities i JOIN users u ON u.id = i.user_id
+                         WHERE i.issuer = ?1 AND i.subject = ?2",
+                        [issuer, subject],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(|e| map(E, e))?;
+                let (doc, v) = r.ok_or(Error::NotFound { entity: E })?;
+                row(doc, v)
+            })
+            .await
+    }
+
     async fn update(&self, mut user: User) -> Result<User> {
         self.0
             .write(move |c| {
                 let expected = i64::try_from(user.version).map_err(|_| Error::stale(E))?;
                 user.version += 1;
-                let changed = c
+                let tx = c.transaction().map_err(|e| map(E, e))?;
+                let changed = tx
                     .execute(
                         "UPDATE users SET email = ?1, version = version + 1, doc = ?2 WHERE id = ?3 AND version = ?4",
                         params![user.email.as_str(), encode(&user)?, user.id.to_string(), expected],
                     )
                     .map_err(|e| map(E, e))?;
                 if changed == 0 {
-                    return Err(stale_or_missing(c, "users", &user.id.to_string(), E));
+                    return Err(stale_or_missing(&tx, "users", &user.id.to_string(), E));
                 }
+                write_identities(&tx, &user)?;
+                tx.commit().map_err(|e| map(E, e))?;
                 Ok(user)
             })
             .await

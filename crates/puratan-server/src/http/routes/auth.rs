@@ -336,3 +336,63 @@ pub async fn recovery_codes(
 pub async fn jwks(State(app): State<App>) -> Json<serde_json::Value> {
     Json(app.auth.tokens.keys().jwks())
 }
+
+/// Start "log in with {provider}": redirects to the provider. With a valid
+/// access token the provider is linked to that account instead.
+#[utoipa::path(get, path = "/api/v1/auth/oauth/{provider}/start", tag = "auth", params(("provider" = String, Path)),
+    responses((status = 302, description = "To the provider"), (status = 404, body = crate::http::error::ErrorBody)))]
+pub async fn oauth_start(
+    State(app): State<App>,
+    crate::http::extract::ApiPath(provider): crate::http::extract::ApiPath<String>,
+    req: axum::http::request::Parts,
+) -> Result<Response, ApiError> {
+    use crate::auth::caller::Authentication;
+    let link = match req.extensions.get::<Authentication>() {
+        Some(Authentication::Authenticated(c)) => Some(c.user),
+        _ => None,
+    };
+    let (url, binding) = crate::auth::oidc::start(&app, &provider, link).await?;
+    let cookie = format!(
+        "{}={binding}; HttpOnly; SameSite=Lax; Path=/api/v1/auth/oauth/; Max-Age={}{}",
+        crate::auth::oidc::COOKIE,
+        puratan_core::auth::oidc::PENDING_LOGIN_TTL_SECS,
+        if app.config.server.tls.is_some() {
+            "; Secure"
+        } else {
+            ""
+        }
+    );
+    Ok((
+        StatusCode::FOUND,
+        [
+            (axum::http::header::LOCATION, url),
+            (axum::http::header::SET_COOKIE, cookie),
+            (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+    )
+        .into_response())
+}
+
+/// The provider sends the browser back here; answers with our tokens.
+#[utoipa::path(get, path = "/api/v1/auth/oauth/{provider}/callback", tag = "auth", params(("provider" = String, Path)),
+    responses((status = 200, body = TokenPair), (status = 400, body = crate::http::error::ErrorBody)))]
+pub async fn oauth_callback(
+    State(app): State<App>,
+    client: ClientInfo,
+    crate::http::extract::ApiPath(provider): crate::http::extract::ApiPath<String>,
+    req: axum::http::request::Parts,
+) -> Result<Json<TokenPair>, ApiError> {
+    let query = req.uri.query().unwrap_or("");
+    let cookie = req
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == crate::auth::oidc::COOKIE)
+        .map(|(_, v)| v.to_owned());
+    Ok(Json(
+        crate::auth::oidc::callback(&app, &provider, query, cookie.as_deref(), &client).await?,
+    ))
+}
