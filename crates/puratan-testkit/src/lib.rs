@@ -20,6 +20,7 @@ pub mod oidc;
 pub mod orders;
 pub mod products;
 pub mod ratelimit;
+pub mod refresh;
 pub mod service;
 pub mod session;
 pub mod users;
@@ -177,5 +178,33 @@ macro_rules! file_store_suite {
 macro_rules! catalog_repo_suite {
     ($make:expr) => {
         $crate::__suite!(catalogs, $make, [catalog_versions_lifecycle]);
+    };
+}
+
+#[macro_export]
+macro_rules! refresh_store_suite {
+    ($make:expr) => {
+        $crate::__suite!(
+            refresh,
+            $make,
+            [
+                refresh_insert_get_roundtrip,
+                refresh_get_unknown_is_none,
+                refresh_duplicate_hash_conflicts,
+                refresh_rotate_happy_path,
+                refresh_rotate_of_rotated_is_false,
+                refresh_rotate_family_mismatch_is_false,
+                refresh_rotate_onto_taken_hash_changes_nothing,
+                refresh_rotate_after_revoke_family_is_false,
+                refresh_revoke_family_is_scoped,
+                refresh_insert_into_revoked_family_is_revoked,
+                refresh_revoke_family_races_rotate,
+                refresh_revoke_subject_is_scoped,
+                refresh_concurrent_rotate_has_one_winner,
+                refresh_tokens_end_to_end_reuse,
+                refresh_tokens_concurrent_use_fails_closed,
+                refresh_tokens_logout_and_expiry,
+            ]
+        );
     };
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use puratan_core::auth::tokens::{MemoryRefreshStore, RefreshStore};
 use puratan_core::memory::*;
 use puratan_core::ports::*;
 
@@ -57,5 +58,11 @@ mod catalogs {
     use super::*;
     puratan_testkit::catalog_repo_suite!(Some(
         Arc::new(MemoryCatalogRepo::new()) as Arc<dyn CatalogRepo>
+    ));
+}
+mod refresh {
+    use super::*;
+    puratan_testkit::refresh_store_suite!(Some(
+        Arc::new(MemoryRefreshStore::new()) as Arc<dyn RefreshStore>
     ));
 }

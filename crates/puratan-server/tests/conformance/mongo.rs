@@ -77,6 +77,10 @@ mod catalogs {
     use super::*;
     puratan_testkit::catalog_repo_suite!(store().await.map(|s| s.catalogs()));
 }
+mod refresh {
+    use super::*;
+    puratan_testkit::refresh_store_suite!(store().await.map(|s| s.refresh_tokens()));
+}
 
 fn duplicate_field(e: &Error) -> Option<&'static str> {
     match e {

@@ -39,6 +39,10 @@ mod catalogs {
     use super::*;
     puratan_testkit::catalog_repo_suite!(Some(store().catalogs()));
 }
+mod refresh {
+    use super::*;
+    puratan_testkit::refresh_store_suite!(Some(store().refresh_tokens()));
+}
 
 #[tokio::test]
 async fn data_survives_reopen() {

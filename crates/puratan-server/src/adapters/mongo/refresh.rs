@@ -2,7 +2,9 @@
 //! by its hash) and `refresh_families` (one per login, with the `revoked`
 //! flag). A token's effective state is read together with its family's
 //! flag, so a `rotate` racing a `revoke_family` can insert a successor
-//! but never make it usable: the family flag wins at every read. No
+//! but never make it usable: the family flag wins at every read. `rotate`
+//! inserts the successor before it flips the old token, and removes it
+//! again if the flip loses, so a failed rotation changes nothing. No
 //! multi-document transaction is needed (and SecantusDB has none).
 
 use async_trait::async_trait;
@@ -125,6 +127,14 @@ impl RefreshStore for MongoRefreshStore {
         if self.family_revoked(&new.family.0).await? {
             return Ok(false);
         }
+        // The successor goes in first, so a failed insert (a taken hash, a
+        // lost connection) leaves the old token active rather than burned
+        // without a successor. Until `rotate` returns `true` nobody holds
+        // the successor's plaintext, so it cannot be used meanwhile.
+        self.tokens
+            .insert_one(Self::token_doc(&new)?)
+            .await
+            .map_err(mapper(E))?;
         // The conditional update is the atomic step: of two concurrent
         // rotations of one token exactly one matches `state: active`.
         let won = self
@@ -134,17 +144,17 @@ impl RefreshStore for MongoRefreshStore {
                 doc! { "$set": { "state": "rotated" } },
             )
             .await
-            .map_err(mapper(E))?
-            .modified_count
-            == 1;
-        if !won {
-            return Ok(false);
+            .map_err(mapper(E))
+            .map(|r| r.modified_count == 1);
+        if !matches!(won, Ok(true)) {
+            // Lost (or failed): take the successor back out. Should that
+            // fail too, what stays behind is a token nobody can present.
+            self.tokens
+                .delete_one(doc! { "_id": &new.token_hash })
+                .await
+                .map_err(mapper(E))?;
         }
-        self.tokens
-            .insert_one(Self::token_doc(&new)?)
-            .await
-            .map_err(mapper(E))?;
-        Ok(true)
+        won
     }
 
     async fn revoke_family(&self, family: &FamilyId) -> Result<()> {
