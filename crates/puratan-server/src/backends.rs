@@ -16,7 +16,7 @@ use crate::adapters::localfs::LocalFileStore;
 use crate::adapters::mongo::MongoStore;
 use crate::adapters::rabbitmq::RabbitBus;
 use crate::adapters::redis::RedisBackend;
-use crate::adapters::sqlite::SqliteStore;
+use crate::adapters::sqlite::{SqliteSessions, SqliteStore};
 use crate::auth::AuthService;
 use crate::config::{CacheBackend, Config, EventsBackend, QuotesConfig, StorageBackend};
 use crate::metrics::Metrics;
@@ -34,9 +34,16 @@ type Repos = (
 
 /// Opens the storage backend and creates indexes/migrations (idempotent).
 pub async fn storage(config: &Config) -> anyhow::Result<(Repos, Probe)> {
+    Ok(open_storage(config).await?.0)
+}
+
+/// [`storage`], plus the SQLite store itself on the embedded default (its
+/// security state table backs the in-process session store).
+async fn open_storage(config: &Config) -> anyhow::Result<((Repos, Probe), Option<SqliteStore>)> {
     Ok(match config.storage {
         StorageBackend::Embedded => {
             let s = SqliteStore::open(&config.sqlite)?;
+            let kept = s.clone();
             let probe_store = s.clone();
             let probe = Probe {
                 name: "sqlite",
@@ -45,17 +52,15 @@ pub async fn storage(config: &Config) -> anyhow::Result<(Repos, Probe)> {
                     async move { s.ping().await }.boxed()
                 }),
             };
-            (
-                (
-                    s.products(),
-                    s.users(),
-                    s.orders(),
-                    s.audit(),
-                    s.catalogs(),
-                    s.refresh_tokens(),
-                ),
-                probe,
-            )
+            let repos = (
+                s.products(),
+                s.users(),
+                s.orders(),
+                s.audit(),
+                s.catalogs(),
+                s.refresh_tokens(),
+            );
+            ((repos, probe), Some(kept))
         }
         StorageBackend::Mongodb => {
             let s = MongoStore::connect(&config.mongodb).await?;
@@ -68,25 +73,23 @@ pub async fn storage(config: &Config) -> anyhow::Result<(Repos, Probe)> {
                     async move { s.ping().await }.boxed()
                 }),
             };
-            (
-                (
-                    s.products(),
-                    s.users(),
-                    s.orders(),
-                    s.audit(),
-                    s.catalogs(),
-                    s.refresh_tokens(),
-                ),
-                probe,
-            )
+            let repos = (
+                s.products(),
+                s.users(),
+                s.orders(),
+                s.audit(),
+                s.catalogs(),
+                s.refresh_tokens(),
+            );
+            ((repos, probe), None)
         }
     })
 }
 
 pub async fn build(config: Config) -> anyhow::Result<App> {
     let mut probes = Vec::new();
-    let ((products, users, orders, audit, catalogs, refresh_store), probe) =
-        storage(&config).await?;
+    let (((products, users, orders, audit, catalogs, refresh_store), probe), sqlite) =
+        open_storage(&config).await?;
     probes.push(probe);
 
     let (cache, sessions, rate_limiter): (
@@ -94,11 +97,19 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         Arc<dyn SessionStore>,
         Arc<dyn RateLimitStore>,
     ) = match config.cache {
-        CacheBackend::Memory => (
-            Arc::new(MemoryCache::default()),
-            Arc::new(MemorySessionStore::new()),
-            Arc::new(MemoryRateLimiter::new()),
-        ),
+        CacheBackend::Memory => {
+            // Sessions and the denylist must survive a restart: on the
+            // embedded default they persist in the SQLite file.
+            let sessions: Arc<dyn SessionStore> = match sqlite {
+                Some(db) => Arc::new(SqliteSessions::open(db).await?),
+                None => Arc::new(MemorySessionStore::new()),
+            };
+            (
+                Arc::new(MemoryCache::default()),
+                sessions,
+                Arc::new(MemoryRateLimiter::new()),
+            )
+        }
         CacheBackend::Redis => {
             let r = RedisBackend::connect(&config.redis).await?;
             let pr = r.clone();

@@ -70,6 +70,7 @@ macro_rules! user_repo_suite {
                 user_email_unique,
                 user_concurrent_writers,
                 user_paging,
+                user_identity_lookup,
             ]
         );
     };

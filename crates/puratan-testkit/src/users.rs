@@ -112,3 +112,62 @@ pub async fn user_paging(repo: Repo) {
     sorted.sort();
     assert_eq!(seen, sorted);
 }
+
+/// External identities (OIDC issuer + subject) find their account, follow
+/// updates (link, unlink) and never match across issuers.
+pub async fn user_identity_lookup(repo: Repo) {
+    use puratan_core::domain::ExternalIdentity;
+    let issuer = format!("https://{}.example", unique("idp"));
+    let subject = unique("sub");
+    let mut u = user(&email());
+    u.identities.push(ExternalIdentity {
+        issuer: issuer.clone(),
+        subject: subject.clone(),
+    });
+    let u = repo.insert(u).await.expect("insert");
+    assert_eq!(
+        repo.get_by_identity(&issuer, &subject)
+            .await
+            .expect("found")
+            .id,
+        u.id
+    );
+    for (i, s) in [
+        (issuer.as_str(), "other"),
+        ("https://other.example", subject.as_str()),
+    ] {
+        assert_eq!(
+            repo.get_by_identity(i, s)
+                .await
+                .expect_err("no match")
+                .kind(),
+            ErrorKind::NotFound,
+            "{i} {s}"
+        );
+    }
+    // Linking a second identity later, then unlinking the first.
+    let second = unique("sub2");
+    let mut linked = u.clone();
+    linked.identities.push(ExternalIdentity {
+        issuer: issuer.clone(),
+        subject: second.clone(),
+    });
+    let linked = repo.update(linked).await.expect("link");
+    assert_eq!(
+        repo.get_by_identity(&issuer, &second)
+            .await
+            .expect("linked")
+            .id,
+        u.id
+    );
+    let mut unlinked = linked.clone();
+    unlinked.identities.remove(0);
+    repo.update(unlinked).await.expect("unlink");
+    assert_eq!(
+        repo.get_by_identity(&issuer, &subject)
+            .await
+            .expect_err("unlinked")
+            .kind(),
+        ErrorKind::NotFound
+    );
+}

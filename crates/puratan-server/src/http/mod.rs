@@ -122,7 +122,10 @@ fn auth_routes(app: &App) -> Router<App> {
         .route("/api/v1/auth/2fa/recovery-codes", post(a::recovery_codes))
         .route("/.well-known/jwks.json", get(a::jwks))
         .route("/api/v1/auth/oauth/{provider}/start", get(a::oauth_start))
-        .route("/api/v1/auth/oauth/{provider}/callback", get(a::oauth_callback))
+        .route(
+            "/api/v1/auth/oauth/{provider}/callback",
+            get(a::oauth_callback),
+        )
         .route("/api/v1/me", get(me::get_me).patch(me::patch_me))
         .route("/api/v1/me/sessions", get(me::list_sessions))
         .route("/api/v1/me/sessions/{id}", delete(me::revoke_session))

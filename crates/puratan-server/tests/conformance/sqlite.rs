@@ -43,6 +43,75 @@ mod refresh {
     use super::*;
     puratan_testkit::refresh_store_suite!(Some(store().refresh_tokens()));
 }
+mod sessions {
+    use super::*;
+    use puratan_server::adapters::sqlite::SqliteSessions;
+    puratan_testkit::session_suite!(Some(Arc::new(
+        SqliteSessions::open(store()).await.expect("sessions")
+    ) as Arc<dyn SessionStore>));
+}
+
+/// Logging out must stay effective across a restart of the embedded
+/// server: the denylist, sessions and one-time tokens are persisted.
+#[tokio::test]
+async fn security_state_survives_reopen() {
+    use puratan_server::adapters::sqlite::SqliteSessions;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = SqliteConfig {
+        path: dir.path().join("puratan.db"),
+        ..Default::default()
+    };
+    let user = puratan_core::domain::UserId::new();
+    {
+        let s = SqliteSessions::open(SqliteStore::open(&config).expect("open"))
+            .await
+            .expect("sessions");
+        s.deny("jti-1", Duration::from_secs(600))
+            .await
+            .expect("deny");
+        s.deny("jti-short", Duration::from_millis(1))
+            .await
+            .expect("deny");
+        s.put_one_time("reset:abc", "u1", Duration::from_secs(600))
+            .await
+            .expect("put");
+        s.put_one_time("reset:used", "u2", Duration::from_secs(600))
+            .await
+            .expect("put");
+        assert_eq!(
+            s.take_one_time("reset:used")
+                .await
+                .expect("take")
+                .as_deref(),
+            Some("u2")
+        );
+        let session = Session {
+            id: "fam-1".into(),
+            user_id: user,
+            device: "curl".into(),
+            ip: "192.0.2.1".into(),
+            created_at: chrono::Utc::now(),
+            last_seen: chrono::Utc::now(),
+        };
+        s.put_session(&session, Duration::from_secs(600))
+            .await
+            .expect("session");
+    }
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let s = SqliteSessions::open(SqliteStore::open(&config).expect("reopen"))
+        .await
+        .expect("sessions");
+    assert!(s.is_denied("jti-1").await.expect("denied"));
+    assert!(!s.is_denied("jti-short").await.expect("expired"));
+    assert!(!s.is_denied("jti-other").await.expect("never denied"));
+    assert_eq!(
+        s.take_one_time("reset:abc").await.expect("take").as_deref(),
+        Some("u1")
+    );
+    assert_eq!(s.take_one_time("reset:used").await.expect("take"), None);
+    assert_eq!(s.list_sessions(user).await.expect("list").len(), 1);
+}
 
 #[tokio::test]
 async fn data_survives_reopen() {

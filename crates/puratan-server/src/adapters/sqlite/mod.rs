@@ -20,6 +20,7 @@ mod orders;
 mod products;
 mod refresh;
 mod schema;
+mod sessions;
 mod users;
 
 use std::sync::Arc;
@@ -34,6 +35,7 @@ use serde::de::DeserializeOwned;
 
 pub use config::SqliteConfig;
 use error::{BACKEND, corrupt, map};
+pub use sessions::SqliteSessions;
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {

@@ -90,6 +90,16 @@ CREATE TABLE user_identities (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX user_identities_user ON user_identities (user_id);
 "#,
+    r#"
+CREATE TABLE security_state (
+    kind       TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    PRIMARY KEY (kind, key)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX security_state_expiry ON security_state (expires_ms);
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
