@@ -1,5 +1,8 @@
 //! The `puratan` command line.
 
+mod keys;
+mod users;
+
 use std::io::Write as _;
 use std::path::PathBuf;
 
@@ -41,6 +44,12 @@ pub enum Command {
     /// Print generated documentation.
     #[command(subcommand)]
     Docs(DocsCommand),
+    /// Generate keys; re-encrypt protected data under the active data key.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Create accounts and grant or revoke roles (bootstrap of the first admin).
+    #[command(subcommand, long_about = users::USERS_ABOUT)]
+    Users(users::UsersCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +94,17 @@ fn read_catalog(file: &PathBuf) -> anyhow::Result<catalog::ParsedCatalog> {
     Ok(catalog::parse(&bytes, catalog::Format::from_path(file))?)
 }
 
+/// A write that lost an optimistic-concurrency race (re-read and retry).
+fn is_stale(e: &puratan_core::Error) -> bool {
+    matches!(
+        e,
+        puratan_core::Error::Conflict {
+            reason: puratan_core::ConflictReason::StaleVersion,
+            ..
+        }
+    )
+}
+
 fn out(text: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
@@ -99,6 +119,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Docs(DocsCommand::ErrorCodes) => return out(&http::error::error_code_reference()),
         Command::Docs(DocsCommand::Openapi) => return out(&http::openapi().to_pretty_json()?),
         Command::Quote { catalog, request } => return quote(catalog, request.as_deref()),
+        Command::Keys(keys::KeysCommand::Generate { id, purpose }) => {
+            return keys::generate(id.as_deref(), *purpose);
+        }
         Command::Catalog(CatalogCommand::Check { file }) => {
             let parsed = read_catalog(file)?;
             return out(&format!(
@@ -140,9 +163,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => out(&doc),
             }
         }
+        Command::Keys(keys::KeysCommand::Rotate { dry_run, json }) => {
+            let app = backends::build(config).await?;
+            keys::rotate(&app, dry_run, json).await
+        }
+        Command::Users(command) => {
+            let app = backends::build(config).await?;
+            users::run(&app, command).await
+        }
         Command::Catalog(CatalogCommand::Check { .. })
         | Command::Docs(_)
-        | Command::Quote { .. } => Ok(()),
+        | Command::Quote { .. }
+        | Command::Keys(keys::KeysCommand::Generate { .. }) => Ok(()),
     }
 }
 

@@ -15,7 +15,7 @@ use super::{Caller, ClientInfo, blocking, now, security_event};
 use crate::http::error::{ApiError, ErrorCode};
 use crate::state::App;
 
-fn context(user: &User) -> String {
+pub(crate) fn context(user: &User) -> String {
     format!("user:{}:totp_secret", user.id)
 }
 
