@@ -229,7 +229,7 @@ async fn two_replicas_share_one_rate_limit_budget_through_redis() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn losing_redis_falls_back_to_local_limits_and_keeps_serving() {
+async fn losing_redis_fails_login_closed_and_keeps_serving_the_catalog() {
     let port = free_port();
     let dir = tempfile::tempdir().expect("tmp");
     let spawned = Command::new("redis-server")
@@ -271,10 +271,25 @@ async fn losing_redis_falls_back_to_local_limits_and_keeps_serving() {
     .await;
     let client = reqwest::Client::new();
     let get = |path: &str| client.get(format!("{}{path}", server.base)).send();
+    let login = || {
+        client
+            .post(format!("{}/api/v1/auth/login", server.base))
+            .json(&serde_json::json!({"email": "nobody@example.com", "password": "not-a-real-one"}))
+            .send()
+    };
     assert_eq!(get("/api/v1/products").await.expect("get").status(), 200);
+    assert_eq!(login().await.expect("login").status(), 401);
 
     redis.kill().expect("kill redis");
     redis.wait().expect("reap redis");
+
+    // Login fails closed (its attempt budgets live in Redis) with a clear
+    // code, while the public catalog keeps being served below.
+    let refused = login().await.expect("login");
+    assert_eq!(refused.status(), 503);
+    assert!(refused.headers().contains_key("retry-after"));
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(body["code"], "unavailable", "{body}");
 
     // The catalog is still served (cache misses read through), limited by
     // the per-process limiter: exactly 3 per minute for this new budget.

@@ -740,10 +740,18 @@ async fn sessions_are_listed_and_revocable_by_their_owner_only() {
     .await;
 }
 
-/// Every protected route × {anonymous, customer, staff, admin}.
+/// Every route × {anonymous, customer, staff, admin} → status. Bodies are
+/// chosen so no row changes the callers' own sessions (those two routes,
+/// logout and logout-all, are checked after the table).
 #[tokio::test]
 async fn route_role_table() {
-    let app = spawn_app().await;
+    // One IP makes every call here: lift the per-IP login budget (its own
+    // behaviour is tested in the gateway tests).
+    let app = spawn_app_with(|c| {
+        c.notify.backend = puratan_server::config::NotifyBackend::Memory;
+        c.auth.sensitive_per_ip_per_minute = 10_000;
+    })
+    .await;
     let customer = app.user_with_role("c@example.com", Role::Customer).await;
     let staff = app.user_with_role("s@example.com", Role::Staff).await;
     let admin = app.user_with_role("a@example.com", Role::Admin).await;
@@ -754,43 +762,152 @@ async fn route_role_table() {
         Some(access(&staff).to_owned()),
         Some(access(&admin).to_owned()),
     ];
+    let none = Value::Null;
+    let wrong_pw = json!({"password": "not-my-password", "code": "123456"});
     // (method, path, body, [anonymous, customer, staff, admin])
     let table: Vec<(&str, String, Value, [u16; 4])> = vec![
+        // Public.
+        ("GET", "/healthz".into(), none.clone(), [200; 4]),
+        ("GET", "/api/v1/products".into(), none.clone(), [200; 4]),
+        (
+            "GET",
+            "/api/v1/products/business-card".into(),
+            none.clone(),
+            [200; 4],
+        ),
+        (
+            "POST",
+            "/api/v1/quotes".into(),
+            json!({"product": "nope"}),
+            [422; 4],
+        ),
+        (
+            "GET",
+            "/.well-known/jwks.json".into(),
+            none.clone(),
+            [200; 4],
+        ),
+        (
+            "POST",
+            "/api/v1/auth/register".into(),
+            json!({"email": "x@example.com"}),
+            [422; 4],
+        ),
+        (
+            "POST",
+            "/api/v1/auth/verify-email".into(),
+            json!({"token": "ver_nope"}),
+            [400; 4],
+        ),
+        (
+            "POST",
+            "/api/v1/auth/login".into(),
+            json!({"email": "c@example.com", "password": "wrong-password"}),
+            [401; 4],
+        ),
+        (
+            "POST",
+            "/api/v1/auth/login/2fa".into(),
+            json!({"challenge_token": "chl_nope", "code": "123456"}),
+            [400; 4],
+        ),
+        (
+            "POST",
+            "/api/v1/auth/refresh".into(),
+            json!({"refresh_token": "prt_nope"}),
+            [401; 4],
+        ),
+        (
+            "POST",
+            "/api/v1/auth/password-reset".into(),
+            json!({"email": "ghost@example.com"}),
+            [202; 4],
+        ),
+        (
+            "POST",
+            "/api/v1/auth/password-reset/confirm".into(),
+            json!({"token": "rst_nope", "new_password": "sapphire-lantern-orchestra"}),
+            [400; 4],
+        ),
+        // Any logged-in user, on their own data.
         (
             "GET",
             "/api/v1/me".into(),
-            Value::Null,
+            none.clone(),
             [401, 200, 200, 200],
+        ),
+        (
+            "PATCH",
+            "/api/v1/me".into(),
+            json!({"version": 999, "display_name": "X"}),
+            [401, 409, 409, 409],
         ),
         (
             "GET",
             "/api/v1/me/sessions".into(),
-            Value::Null,
+            none.clone(),
             [401, 200, 200, 200],
+        ),
+        (
+            "DELETE",
+            "/api/v1/me/sessions/not-mine".into(),
+            none.clone(),
+            [401, 404, 404, 404],
         ),
         (
             "GET",
             "/api/v1/me/history".into(),
-            Value::Null,
+            none.clone(),
             [401, 200, 200, 200],
         ),
         (
+            "POST",
+            "/api/v1/auth/password".into(),
+            json!({"current_password": "not-my-password", "new_password": "sapphire-lantern-orchestra"}),
+            [401, 401, 401, 401],
+        ),
+        (
+            "POST",
+            "/api/v1/auth/2fa/enrol".into(),
+            json!({"password": "not-my-password"}),
+            [401, 401, 401, 401],
+        ),
+        (
+            "POST",
+            "/api/v1/auth/2fa/confirm".into(),
+            json!({"code": "123456"}),
+            [401, 409, 409, 409],
+        ),
+        (
+            "POST",
+            "/api/v1/auth/2fa/disable".into(),
+            wrong_pw.clone(),
+            [401, 409, 409, 409],
+        ),
+        (
+            "POST",
+            "/api/v1/auth/2fa/recovery-codes".into(),
+            wrong_pw.clone(),
+            [401, 409, 409, 409],
+        ),
+        // Staff read customers; admins manage them.
+        (
             "GET",
             "/api/v1/admin/users".into(),
-            Value::Null,
+            none.clone(),
             [401, 403, 200, 200],
         ),
         (
             "GET",
             format!("/api/v1/admin/users/{target}"),
-            Value::Null,
+            none.clone(),
             [401, 403, 200, 200],
         ),
         (
             "POST",
-            format!("/api/v1/admin/users/{target}/message"),
-            json!({"subject": "Hi", "body": "Proof ready"}),
-            [401, 403, 403, 202],
+            format!("/api/v1/admin/users/{target}/status"),
+            json!({"action": "unlock"}),
+            [401, 403, 403, 200],
         ),
         (
             "PUT",
@@ -799,6 +916,13 @@ async fn route_role_table() {
             [401, 403, 403, 409],
         ),
         (
+            "POST",
+            format!("/api/v1/admin/users/{target}/message"),
+            json!({"subject": "Hi", "body": "Proof ready"}),
+            [401, 403, 403, 202],
+        ),
+        // Catalog management: admins only.
+        (
             "PUT",
             "/api/v1/admin/products/table-x".into(),
             json!({"sku": "TX-1", "name": "X", "category": "flyers"}),
@@ -806,23 +930,48 @@ async fn route_role_table() {
         ),
         (
             "GET",
-            "/api/v1/admin/catalog/versions".into(),
-            Value::Null,
+            "/api/v1/admin/products/table-x".into(),
+            none.clone(),
             [401, 403, 403, 200],
         ),
         (
+            "DELETE",
+            "/api/v1/admin/products/table-x".into(),
+            none.clone(),
+            [401, 403, 403, 204],
+        ),
+        (
             "POST",
-            "/api/v1/auth/logout-all".into(),
-            json!({}),
-            [401, 200, 200, 200],
+            "/api/v1/admin/catalog".into(),
+            json!({"not": "a catalog"}),
+            [401, 403, 403, 422],
         ),
         (
             "GET",
-            "/api/v1/products".into(),
-            Value::Null,
-            [200, 200, 200, 200],
+            "/api/v1/admin/catalog/versions".into(),
+            none.clone(),
+            [401, 403, 403, 200],
+        ),
+        (
+            "GET",
+            "/api/v1/admin/catalog/versions/nope".into(),
+            none.clone(),
+            [401, 403, 403, 404],
+        ),
+        (
+            "GET",
+            "/api/v1/admin/catalog/diff?from=nope&to=nope".into(),
+            none.clone(),
+            [401, 403, 403, 404],
+        ),
+        (
+            "POST",
+            "/api/v1/admin/catalog/rollback".into(),
+            json!({"version": "nope"}),
+            [401, 403, 403, 404],
         ),
     ];
+    let mut failures = Vec::new();
     for (method, path, body, expected) in &table {
         for (who, token) in tokens.iter().enumerate() {
             let mut req = app
@@ -834,12 +983,50 @@ async fn route_role_table() {
             if !body.is_null() {
                 req = req.json(body);
             }
-            let status = req.send().await.expect("req").status().as_u16();
+            let resp = req.send().await.expect("req");
+            let status = resp.status().as_u16();
             let who_name = ["anonymous", "customer", "staff", "admin"][who];
-            // logout-all ends the caller's sessions: it runs last per row
-            // and is the last row that needs the tokens.
-            assert_eq!(status, expected[who], "{method} {path} as {who_name}");
+            if status != expected[who] {
+                failures.push(format!(
+                    "{method} {path} as {who_name}: {status}, expected {}",
+                    expected[who]
+                ));
+            } else if who == 0 && status == 401 && !path.starts_with("/api/v1/auth/") {
+                // Anonymous callers are told to authenticate, nothing else.
+                let body: Value = resp.json().await.expect("json");
+                assert_eq!(body["code"], "unauthorized", "{method} {path}");
+            }
         }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    // Session-ending routes, with fresh logins per role.
+    for (email, _) in [
+        ("c@example.com", 0),
+        ("s@example.com", 1),
+        ("a@example.com", 2),
+    ] {
+        let t = app.login(email, PASSWORD).await;
+        assert_eq!(
+            app.post_json("/api/v1/auth/logout", &json!({}), Some(access(&t)))
+                .await
+                .status(),
+            204
+        );
+        let t = app.login(email, PASSWORD).await;
+        assert_eq!(
+            app.post_json("/api/v1/auth/logout-all", &json!({}), Some(access(&t)))
+                .await
+                .status(),
+            200
+        );
+    }
+    for path in ["/api/v1/auth/logout", "/api/v1/auth/logout-all"] {
+        expect_error(
+            app.post_json(path, &json!({}), None).await,
+            401,
+            "unauthorized",
+        )
+        .await;
     }
 }
 
@@ -1014,4 +1201,49 @@ async fn login_for_unknown_email_does_the_same_work_as_a_wrong_password() {
         u > k * 0.5 && u < k * 2.0,
         "known {k:.4}s vs unknown {u:.4}s"
     );
+}
+
+#[tokio::test]
+async fn rate_tier_follows_the_caller() {
+    let app = spawn_app_with(|c| {
+        c.notify.backend = puratan_server::config::NotifyBackend::Memory;
+        c.auth.sensitive_per_ip_per_minute = 6;
+    })
+    .await;
+    let customer = app.customer("tier@example.com").await; // register + verify + login: 3 sensitive calls
+    let policy = |r: &reqwest::Response| {
+        r.headers()
+            .get("ratelimit-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert!(policy(&app.get("/api/v1/products").await).starts_with("\"public\";q=100"));
+    let r = app.get_auth("/api/v1/products", access(&customer)).await;
+    assert!(
+        policy(&r).starts_with("\"authenticated\";q=1000"),
+        "{}",
+        policy(&r)
+    );
+    let r = app.get_auth("/api/v1/me", access(&customer)).await;
+    assert!(
+        policy(&r).starts_with("\"authenticated\""),
+        "{}",
+        policy(&r)
+    );
+    // Login attempts are per IP and tight, whoever calls.
+    let body = json!({"email": "tier@example.com", "password": "wrong-password-x"});
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let r = app
+            .post_json("/api/v1/auth/login", &body, Some(access(&customer)))
+            .await;
+        assert!(
+            policy(&r).starts_with("\"sensitive\";q=6"),
+            "{}",
+            policy(&r)
+        );
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429]);
 }

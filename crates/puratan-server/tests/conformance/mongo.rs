@@ -172,7 +172,7 @@ async fn mongo_ensure_indexes_is_idempotent() {
     store.ensure_indexes().await.expect("second run");
     store.ensure_indexes().await.expect("third run");
     let db = raw(&store).await;
-    let expected: [(&str, &[(&str, bool)]); 5] = [
+    let expected: [(&str, &[(&str, bool)]); 6] = [
         (
             "products",
             &[
@@ -184,7 +184,14 @@ async fn mongo_ensure_indexes_is_idempotent() {
                 ("tags_active_id", false),
             ],
         ),
-        ("users", &[("_id_", false), ("email_unique", true)]),
+        (
+            "users",
+            &[
+                ("_id_", false),
+                ("email_unique", true),
+                ("identities", false),
+            ],
+        ),
         (
             "orders",
             &[
@@ -198,6 +205,7 @@ async fn mongo_ensure_indexes_is_idempotent() {
             &[("_id_", false), ("actor_recent", false), ("recent", false)],
         ),
         ("catalogs", &[("_id_", false), ("newest", false)]),
+        ("refresh_families", &[("_id_", false), ("subject", false)]),
     ];
     for (collection, want) in expected {
         let mut got: Vec<(String, bool)> = Vec::new();
