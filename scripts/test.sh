@@ -21,6 +21,7 @@ scripts/services/redis.sh
 scripts/services/rabbitmq.sh
 scripts/services/mongo.sh
 scripts/services/oidc.sh
+scripts/services/smtp.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -23,6 +23,7 @@ pub mod ratelimit;
 pub mod refresh;
 pub mod service;
 pub mod session;
+pub mod smtp;
 pub mod users;
 
 /// Generates one `#[tokio::test]` per listed suite function.

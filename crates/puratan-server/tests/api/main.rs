@@ -7,4 +7,5 @@ mod catalog;
 mod gateway;
 mod oidc;
 mod quotes;
+mod smtp;
 mod support;

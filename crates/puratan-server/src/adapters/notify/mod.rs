@@ -1,9 +1,11 @@
 //! Outgoing messages ([`Notifier`] port): a log line (development
 //! default), a JSON-lines outbox file (staging, tests across processes),
-//! or memory. Configuration is `[notify]` (`crate::auth::config`).
+//! e-mail through an SMTP relay ([`SmtpNotifier`], `lettre`), or memory.
+//! Configuration is `[notify]` (`crate::auth::config`).
 
 mod file;
 mod log;
+mod smtp;
 
 use std::sync::Arc;
 
@@ -12,6 +14,7 @@ use puratan_core::ports::Notifier;
 
 pub use file::FileNotifier;
 pub use log::LogNotifier;
+pub use smtp::SmtpNotifier;
 
 use crate::auth::config::{NotifyBackend, NotifyConfig};
 
@@ -34,8 +37,13 @@ pub fn build(config: &NotifyConfig) -> anyhow::Result<Built> {
                 .ok_or_else(|| anyhow::anyhow!("invalid configuration: notify.dir is required"))?;
             (Arc::new(FileNotifier::open(dir)?), None)
         }
-        NotifyBackend::Smtp => anyhow::bail!(
-            "invalid configuration: notify.backend = \"smtp\" is not available in this build yet; use \"file\" with a mail relay that reads the outbox"
-        ),
+        NotifyBackend::Smtp => {
+            let smtp = config.smtp.as_ref().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "invalid configuration: notify.backend = \"smtp\" needs a [notify.smtp] section"
+                )
+            })?;
+            (Arc::new(SmtpNotifier::new(smtp)?), None)
+        }
     })
 }
