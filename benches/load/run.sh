@@ -3,7 +3,9 @@
 #   1. a bare axum route returning the same bytes (baseline),
 #   2. puratan on the embedded default (full gateway: request id, access
 #      log, metrics, rate limit with a budget wrk cannot exhaust, time limit),
-#   3. puratan on MongoDB (SecantusDB) + Redis + RabbitMQ   [MODE=all]
+#   3. authenticated GET /api/v1/me (token validation, denylist, user read)
+#      against a bare route answering a profile-sized body,
+#   4. puratan on MongoDB (SecantusDB) + Redis + RabbitMQ   [MODE=all]
 # and prints requests/s, p99 latency and the gateway/bare ratio.
 #
 #   benches/load/run.sh            # embedded only
@@ -45,6 +47,9 @@ load() {
     if [[ "${2:-}" == quote ]]; then
         script=(-s benches/load/quote.lua)
         path=/api/v1/quotes
+    elif [[ "${2:-}" == me ]]; then
+        script=(-H "Authorization: Bearer $ACCESS_TOKEN")
+        path=/api/v1/me
     fi
     out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${script[@]}" "http://127.0.0.1:$1$path")"
     echo "$out" >"$WORK/wrk-$1.txt"
@@ -69,6 +74,7 @@ start_puratan() {
         PURATAN__FILES__ROOT="$WORK/$port/files" \
         PURATAN__CATALOG__SEED_FILE="$PWD/examples/catalog.json" \
         PURATAN__RATE_LIMITS__PUBLIC_PER_MINUTE=1000000000 \
+        PURATAN__RATE_LIMITS__AUTHENTICATED_PER_MINUTE=1000000000 \
         "$@" "$BIN/puratan" serve >"$WORK/$port.log" 2>&1 &
     PIDS+=($!)
     wait_port "$port" /healthz
@@ -80,6 +86,14 @@ PORT=8090 "$BIN/examples/bare_axum" >/dev/null 2>&1 &
 PIDS+=($!)
 wait_port 8090 "$PATH_UNDER_TEST"
 start_puratan 8091
+# A customer account (CLI, as an operator would) and its access token.
+env -i PATH="$PATH" HOME="$HOME" PURATAN__SQLITE__PATH="$WORK/8091/puratan.db" \
+    PURATAN__FILES__ROOT="$WORK/8091/files" PURATAN_NEW_PASSWORD=violet-tugboat-harmonica \
+    "$BIN/puratan" users create --email bench@example.com --role customer >/dev/null
+ACCESS_TOKEN="$(curl -fsS -H 'content-type: application/json' \
+    -d '{"email":"bench@example.com","password":"violet-tugboat-harmonica"}' \
+    http://127.0.0.1:8091/api/v1/auth/login | sed -E 's/.*"access_token":"([^"]+)".*/\1/')"
+[[ "$ACCESS_TOKEN" == *.*.* ]] || { echo "could not log in for the /me benchmark" >&2; exit 1; }
 
 # Median of ROUNDS runs, alternating targets so background noise on this
 # shared 2-core machine hits both sides of each ratio alike.
@@ -87,7 +101,7 @@ ROUNDS="${ROUNDS:-3}"
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 declare -A RPS P99
 for round in $(seq 1 "$ROUNDS"); do
-    for target in "8090 get" "8091 get" "8090 quote" "8091 quote"; do
+    for target in "8090 get" "8091 get" "8090 quote" "8091 quote" "8090 me" "8091 me"; do
         read -r port kind <<<"$target"
         read -r rps p99 < <(load "$port" "$kind")
         RPS[$port-$kind]+="$rps "
@@ -97,12 +111,15 @@ done
 med() { tr ' ' '\n' <<<"${RPS[$1]}" | grep . | median; }
 p99() { tr ' ' '\n' <<<"${P99[$1]}" | grep . | sed 's/ms$//' | median; }
 bare_rps=$(med 8090-get); emb_rps=$(med 8091-get); bareq_rps=$(med 8090-quote); embq_rps=$(med 8091-quote)
+barem_rps=$(med 8090-me); embm_rps=$(med 8091-me)
 
 printf '\n%-40s %12s %10s %8s\n' "target (median of $ROUNDS)" "req/s" "p99 ms" "vs bare"
 printf '%-40s %12s %10s %8s\n' "GET product: bare axum (same bytes)" "$bare_rps" "$(p99 8090-get)" "100%"
 printf '%-40s %12s %10s %7.0f%%\n' "GET product: puratan embedded" "$emb_rps" "$(p99 8091-get)" "$(echo "100*$emb_rps/$bare_rps" | bc -l)"
 printf '%-40s %12s %10s %8s\n' "POST quote: bare axum (parse + bytes)" "$bareq_rps" "$(p99 8090-quote)" "100%"
 printf '%-40s %12s %10s %7.0f%%\n' "POST quote: puratan (price + sign)" "$embq_rps" "$(p99 8091-quote)" "$(echo "100*$embq_rps/$bareq_rps" | bc -l)"
+printf '%-40s %12s %10s %8s\n' "GET me: bare axum (same-size body)" "$barem_rps" "$(p99 8090-me)" "100%"
+printf '%-40s %12s %10s %7.0f%%\n' "GET me: puratan (JWT + denylist + user)" "$embm_rps" "$(p99 8091-me)" "$(echo "100*$embm_rps/$barem_rps" | bc -l)"
 
 if [[ "$MODE" == "all" ]]; then
     scripts/services/redis.sh >/dev/null
