@@ -153,6 +153,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         }
     };
 
+    let users = crate::profile_cache::EvictingUsers::wrap(users, cache.clone());
     let files: Arc<dyn FileStore> = Arc::new(LocalFileStore::open(&config.files)?);
     let signer = quote_signer(&config.quotes, files.as_ref()).await?;
     let pricing = PricingService::new(catalogs, signer).await?;

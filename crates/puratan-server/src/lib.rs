@@ -16,6 +16,7 @@ pub mod events;
 pub mod http;
 pub mod metrics;
 pub mod pricing;
+pub mod profile_cache;
 pub mod redact;
 pub mod secrets;
 pub mod server;

@@ -66,17 +66,9 @@ pub async fn authenticate(app: &App, headers: &HeaderMap) -> Authentication {
     let Some(token) = bearer(headers) else {
         return Authentication::Anonymous;
     };
-    match app
-        .auth
-        .tokens
-        .validate_not_denied(token, super::now(), app.sessions.as_ref())
-        .await
-    {
+    match validate(app, token).await {
         Ok(claims) => match UserId::parse(&claims.sub) {
-            Ok(user) => Authentication::Authenticated(Caller {
-                user,
-                claims: Arc::new(claims),
-            }),
+            Ok(user) => Authentication::Authenticated(Caller { user, claims }),
             Err(_) => Authentication::Rejected("token_malformed"),
         },
         Err(AuthError::Store(e)) => {
@@ -85,6 +77,25 @@ pub async fn authenticate(app: &App, headers: &HeaderMap) -> Authentication {
         }
         Err(e) => Authentication::Rejected(e.code()),
     }
+}
+
+/// Signature and claims (or a cached verdict for this exact token, with
+/// its lifetime re-checked), then the denylist — always.
+async fn validate(app: &App, token: &str) -> Result<Arc<AccessClaims>, AuthError> {
+    let auth = &app.auth;
+    let now = super::now();
+    let claims = match auth.verified.get(token) {
+        Some(c) if auth.tokens.still_valid(&c, now) => c,
+        _ => {
+            let c = Arc::new(auth.tokens.validate(token, now)?);
+            auth.verified.insert(token, c.clone());
+            c
+        }
+    };
+    auth.tokens
+        .check_denylist(&claims, app.sessions.as_ref())
+        .await?;
+    Ok(claims)
 }
 
 impl FromRequestParts<App> for Caller {

@@ -47,6 +47,9 @@ pub struct AuthConfig {
     pub password_reset_ttl_secs: u64,
     /// OpenID Connect providers for "log in with …".
     pub oidc: Vec<OidcProviderConfig>,
+    /// Verified access tokens remembered to skip repeated signature checks
+    /// (0 disables the cache).
+    pub verified_token_cache: usize,
 }
 
 impl Default for AuthConfig {
@@ -73,6 +76,7 @@ impl Default for AuthConfig {
             verify_email_ttl_secs: 24 * 3600,
             password_reset_ttl_secs: 30 * 60,
             oidc: Vec::new(),
+            verified_token_cache: 10_000,
         }
     }
 }

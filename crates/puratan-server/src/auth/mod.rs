@@ -23,6 +23,7 @@ pub mod login;
 pub mod oidc;
 pub mod second_factor;
 pub mod session;
+pub mod verified;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -50,6 +51,8 @@ pub struct AuthService {
     pub notifier: Arc<dyn Notifier>,
     pub totp: TotpConfig,
     pub oidc: oidc::Oidc,
+    /// Tokens whose signature was verified (see `verified.rs`).
+    pub verified: verified::VerifiedTokens,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -82,6 +85,7 @@ impl AuthService {
         });
         let oidc = oidc::Oidc::new(&config.oidc)?;
         Ok(Self {
+            verified: verified::VerifiedTokens::new(config.verified_token_cache),
             oidc,
             config,
             tokens,

@@ -54,7 +54,11 @@ async fn handle(app: App, req: Request, next: Next) -> Response {
         let tier = Tier::for_route(route)
             .map(|t| t.for_caller(&auth))
             .filter(|_| app.config.rate_limits.enabled);
-        req.extensions_mut().insert(auth);
+        // Anonymous requests (most traffic) get no extension: inserting one
+        // allocates the extensions map, and its absence means anonymous.
+        if !matches!(auth, Authentication::Anonymous) {
+            req.extensions_mut().insert(auth);
+        }
         match tier {
             Some(tier) => rate_limited(&app, tier, req, next).await,
             None => next.run(req).await,

@@ -685,6 +685,15 @@ async fn unknown_fields_cannot_assign_roles_status_or_prices() {
     let after: Value = ok.json().await.expect("json");
     assert_eq!(after["roles"], json!(["customer"]));
     assert_eq!(after["preferences"]["lang"], "de");
+    // The cached profile view was evicted by the write.
+    let again: Value = app
+        .get_auth("/api/v1/me", access(&tokens))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again["display_name"], "Mass");
+    assert_eq!(again["version"], after["version"]);
 }
 
 #[tokio::test]
@@ -1246,4 +1255,54 @@ async fn rate_tier_follows_the_caller() {
         statuses.push(r.status().as_u16());
     }
     assert_eq!(statuses, [401, 401, 401, 429]);
+}
+
+#[tokio::test]
+async fn security_events_reach_the_topic_exchange() {
+    use puratan_core::ports::{Exchange, Subscription};
+    let app = spawn_app().await;
+    let mut sub = app
+        .app()
+        .events
+        .subscribe(Subscription {
+            queue: "test.security".into(),
+            exchange: Exchange::Topic,
+            binding_key: "security.#".into(),
+            transient: true,
+        })
+        .await
+        .expect("subscribe");
+    app.customer("events@example.com").await;
+    let r = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "events@example.com", "password": "wrong-password-9"}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 401);
+    let mut kinds = Vec::new();
+    while kinds.len() < 4 {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(5), sub.next())
+            .await
+            .expect("an event within 5 s")
+            .expect("subscriber")
+            .expect("open");
+        let event: Value = serde_json::from_slice(&next.message.payload).expect("json");
+        assert!(
+            event["at"].is_string() && event["actor"].is_string(),
+            "{event}"
+        );
+        kinds.push(next.message.kind.clone());
+        next.ack().await.expect("ack");
+    }
+    assert_eq!(
+        kinds,
+        [
+            "security.registered",
+            "security.email_verified",
+            "security.login",
+            "security.login_failed"
+        ]
+    );
 }

@@ -531,6 +531,19 @@ impl AccessTokens {
         denylist: &dyn SessionStore,
     ) -> Result<AccessClaims, AuthError> {
         let claims = self.validate(token, now)?;
+        self.check_denylist(&claims, denylist).await?;
+        Ok(claims)
+    }
+
+    /// `TokenRevoked` if the token's `jti` or its session is on the
+    /// denylist (one round trip); a store failure is an error (fail
+    /// closed). For callers that validated the signature earlier (a cache
+    /// of verified tokens) and must still consult the denylist each time.
+    pub async fn check_denylist(
+        &self,
+        claims: &AccessClaims,
+        denylist: &dyn SessionStore,
+    ) -> Result<(), AuthError> {
         let denied = match &claims.sid {
             Some(sid) => {
                 denylist
@@ -542,7 +555,14 @@ impl AccessTokens {
         if denied {
             return Err(AuthError::TokenRevoked);
         }
-        Ok(claims)
+        Ok(())
+    }
+
+    /// Whether already-validated `claims` are still within their lifetime
+    /// at `now` (with the configured leeway).
+    pub fn still_valid(&self, claims: &AccessClaims, now: u64) -> bool {
+        let leeway = self.config.leeway_secs;
+        now < claims.exp.saturating_add(leeway) && claims.nbf <= now.saturating_add(leeway)
     }
 
     /// Puts the token's `jti` on the denylist for its remaining lifetime

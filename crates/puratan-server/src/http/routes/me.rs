@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use puratan_core::auth::rbac::Permission;
 use puratan_core::domain::{AccountStatus, Role, User};
@@ -57,9 +59,20 @@ impl From<&User> for UserView {
 /// The caller's profile.
 #[utoipa::path(get, path = "/api/v1/me", tag = "account", security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 401, body = crate::http::error::ErrorBody)))]
-pub async fn get_me(State(app): State<App>, caller: Caller) -> Result<Json<UserView>, ApiError> {
-    let user = app.users.get(caller.user).await?;
-    Ok(Json(UserView::from(&user)))
+pub async fn get_me(State(app): State<App>, caller: Caller) -> Result<Response, ApiError> {
+    use crate::profile_cache;
+    let body = match profile_cache::get(app.cache.as_ref(), caller.user).await {
+        Some(body) => body,
+        None => {
+            let user = app.users.get(caller.user).await?;
+            let body = Bytes::from(
+                serde_json::to_vec(&UserView::from(&user)).map_err(ApiError::internal)?,
+            );
+            profile_cache::put(app.cache.as_ref(), caller.user, body.clone()).await;
+            body
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// What a customer may change about themselves. Anything else (role,
