@@ -10,10 +10,14 @@
 //! * [`memory`] — an in-memory implementation of every port, for tests and
 //!   for integrators who want to start without infrastructure.
 //! * [`gcra`] — the rate-limit algorithm shared by every `RateLimitStore`.
+//! * [`auth`] — passwords, TOTP, tokens, RBAC, OIDC (pure logic);
+//!   [`accounts`] — the account flows over the ports; [`protect`] — field
+//!   encryption at rest.
 //!
 //! **Invariant:** this crate never reads environment variables, never opens
 //! sockets or files, and never depends on a specific async runtime's I/O.
 
+pub mod accounts;
 pub mod auth;
 pub mod domain;
 pub mod error;

@@ -160,10 +160,17 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let (notifier, outbox) = crate::adapters::notify::build(&config.notify)?;
     let auth = AuthService::new(
         config.auth.clone(),
+        puratan_core::accounts::AccountPorts {
+            users: users.clone(),
+            sessions: sessions.clone(),
+            refresh_store,
+            audit: audit.clone(),
+            events: events.clone(),
+            rate_limiter: rate_limiter.clone(),
+            notifier,
+        },
         crate::auth::keys::access_tokens(&config.auth, files.as_ref()).await?,
-        refresh_store,
         crate::auth::keys::keyring(&config.protect, files.as_ref()).await?,
-        notifier,
     )?;
 
     Ok(App(Arc::new(AppInner {

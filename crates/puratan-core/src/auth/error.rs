@@ -121,6 +121,32 @@ pub enum AuthError {
     #[error("this provider account is already linked to another account")]
     OidcIdentityLinkedElsewhere,
 
+    // ----- account flows -----
+    /// Locked after failed logins (`retry_after_secs` set) or by an admin.
+    #[error("the account is locked")]
+    AccountLocked { retry_after_secs: Option<u64> },
+    #[error("the account is disabled")]
+    AccountDisabled,
+    #[error("confirm your e-mail address first")]
+    EmailNotVerified,
+    /// A verification, reset or 2FA-challenge token that is unknown, used
+    /// or expired.
+    #[error("the link or challenge is invalid or expired")]
+    LinkInvalid,
+    #[error("too many attempts for this account; wait and retry")]
+    TooManyAttempts { retry_after_secs: u64 },
+    /// The attempt-budget store is unreachable: refused, not guessed.
+    #[error("temporarily unavailable; retry shortly")]
+    AttemptsUnavailable,
+    #[error("two-factor authentication is not enabled")]
+    TotpNotEnabled,
+    #[error("two-factor authentication is already enabled")]
+    TotpAlreadyEnabled,
+    #[error("this account has two-factor authentication: send a current code or a recovery code")]
+    OtpRequired,
+    #[error("send exactly one of `code` and `recovery_code`")]
+    SecondFactorAmbiguous,
+
     // ----- infrastructure -----
     #[error("the system random number generator failed")]
     Random,
@@ -172,6 +198,16 @@ impl AuthError {
             Self::OidcEmailTaken => "oidc_email_taken",
             Self::OidcEmailUnverified => "oidc_email_unverified",
             Self::OidcIdentityLinkedElsewhere => "oidc_identity_linked_elsewhere",
+            Self::AccountLocked { .. } => "account_locked",
+            Self::AccountDisabled => "account_disabled",
+            Self::EmailNotVerified => "email_not_verified",
+            Self::LinkInvalid => "invalid_link_token",
+            Self::TooManyAttempts { .. } => "rate_limited",
+            Self::AttemptsUnavailable => "unavailable",
+            Self::TotpNotEnabled => "totp_not_enabled",
+            Self::TotpAlreadyEnabled => "totp_already_enabled",
+            Self::OtpRequired => "otp_required",
+            Self::SecondFactorAmbiguous => "validation_failed",
             Self::Random => "random_failure",
             Self::Crypto => "crypto_failure",
             Self::Store(_) => "store_error",

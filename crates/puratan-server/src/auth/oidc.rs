@@ -26,9 +26,10 @@ use sha2::{Digest as _, Sha256};
 
 use super::config::OidcProviderConfig;
 use super::session::{self, TokenPair};
-use super::{ClientInfo, now, secs, security_event, slot};
+use super::{ClientInfo, now, security_event};
 use crate::http::error::{ApiError, ErrorCode};
 use crate::state::App;
+use puratan_core::accounts::{secs, slot};
 
 const PENDING: &str = "oidc";
 const CACHE_TTL: Duration = Duration::from_secs(600);
@@ -245,7 +246,7 @@ pub async fn callback(
     let decision = oidc::decide_link(&claims, linked, pending.link_user(), email_owner);
     if let Some(refusal) = decision.refusal() {
         security_event(
-            app,
+            &app.auth,
             "anonymous",
             "auth.oidc_refused",
             None,
@@ -264,7 +265,7 @@ pub async fn callback(
             }
             let u = app.users.update(u).await?;
             security_event(
-                app,
+                &app.auth,
                 &id.to_string(),
                 "auth.oidc_linked",
                 Some(&id.to_string()),
@@ -281,7 +282,7 @@ pub async fn callback(
             u.identities.push(identity.clone());
             let u = app.users.insert(u).await?;
             security_event(
-                app,
+                &app.auth,
                 &u.id.to_string(),
                 "auth.registered",
                 Some(&u.id.to_string()),
@@ -294,9 +295,9 @@ pub async fn callback(
         _ => return Err(ApiError::internal("unhandled link decision")),
     };
     super::login::check_status(&user)?;
-    let pair = session::start(app, &user, client).await?;
+    let pair = session::start(&app.auth, &user, client).await?;
     security_event(
-        app,
+        &app.auth,
         &user.id.to_string(),
         "auth.login",
         Some(&pair.session_id),

@@ -317,10 +317,9 @@ async fn revoke(app: &App, email: &str, role: Role) -> anyhow::Result<()> {
             .await?;
             // New tokens must not carry the removed role: end every session
             // (refresh tokens are revoked in the shared store at once).
-            let ended = session::revoke_all(app, user.id).await.map_err(|e| {
+            let ended = session::revoke_all(&app.auth, user.id).await.map_err(|e| {
                 anyhow::anyhow!(
-                    "the role was removed, but ending the account's sessions failed: {}",
-                    e.message
+                    "the role was removed, but ending the account's sessions failed: {e}"
                 )
             })?;
             out(&format!(

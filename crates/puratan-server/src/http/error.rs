@@ -47,7 +47,7 @@ error_codes! {
     Unauthorized = "unauthorized", UNAUTHORIZED, "Missing credentials: send `Authorization: Bearer <access token>`.";
     InvalidToken = "invalid_token", UNAUTHORIZED, "The access token is not valid. Specific codes: `token_expired`, `token_revoked` (logged out or session revoked), `token_signature`, `token_algorithm`, `token_unknown_key`, `token_issuer`, `token_audience`, `token_type`, `token_not_yet_valid`, `token_missing_claim`, `token_malformed`. Refresh or log in again.";
     InvalidCredentials = "invalid_credentials", UNAUTHORIZED, "Wrong e-mail or password (deliberately not saying which).";
-    InvalidOtp = "invalid_otp", UNAUTHORIZED, "Wrong, expired or already used one-time code (specific: `otp_replay`, `invalid_recovery_code`).";
+    InvalidOtp = "invalid_otp", UNAUTHORIZED, "Wrong, expired or already used one-time code (specific: `otp_replay`, `invalid_recovery_code`; `otp_required` when a password reset of a 2FA account omits `code`).";
     InvalidRefreshToken = "invalid_refresh_token", UNAUTHORIZED, "The refresh token is unknown, expired or revoked (specific: `refresh_expired`, `refresh_revoked`, `refresh_reuse_detected` — a rotated token was used again and its whole session was revoked). Log in again.";
     InvalidLinkToken = "invalid_link_token", BAD_REQUEST, "The e-mail verification, password reset or 2FA challenge token is unknown, used or expired.";
     Forbidden = "forbidden", FORBIDDEN, "Authenticated, but your roles lack the permission this route needs (`details.permission`).";
@@ -100,6 +100,13 @@ impl ApiError {
             retry_after: None,
             specific_code: None,
         }
+    }
+
+    /// A more specific stable code for the body (the general one still
+    /// decides the HTTP status).
+    pub fn with_specific(mut self, code: &'static str) -> Self {
+        self.specific_code = Some(code);
+        self
     }
 
     pub fn with_details(mut self, details: Value) -> Self {

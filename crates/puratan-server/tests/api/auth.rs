@@ -584,7 +584,7 @@ async fn reset_with_2fa_needs_a_code() {
         app.post_json("/api/v1/auth/password-reset/confirm", &body, None)
             .await,
         401,
-        "invalid_otp",
+        "otp_required",
     )
     .await;
     // The failed attempt kept the link usable; with a recovery code it works.

@@ -150,7 +150,7 @@ pub async fn set_status(
     };
     let user = app.users.update(user).await?;
     if matches!(input.action, StatusAction::Lock | StatusAction::Disable) {
-        session::revoke_all(&app, user.id).await?;
+        session::revoke_all(&app.auth, user.id).await?;
     }
     let action = match input.action {
         StatusAction::Lock => "admin.user_locked",
@@ -159,7 +159,7 @@ pub async fn set_status(
         StatusAction::Enable => "admin.user_enabled",
     };
     security_event(
-        &app,
+        &app.auth,
         &caller.user.to_string(),
         action,
         Some(&user.id.to_string()),
@@ -200,9 +200,9 @@ pub async fn set_roles(
     user.roles.dedup();
     user.version = input.version;
     let user = app.users.update(user).await?;
-    session::revoke_all(&app, user.id).await?;
+    session::revoke_all(&app.auth, user.id).await?;
     security_event(
-        &app,
+        &app.auth,
         &caller.user.to_string(),
         "admin.roles_changed",
         Some(&user.id.to_string()),
@@ -242,7 +242,7 @@ pub async fn message(
     };
     app.auth.notifier.send(message).await?;
     security_event(
-        &app,
+        &app.auth,
         &caller.user.to_string(),
         "admin.message_sent",
         Some(&user.id.to_string()),

@@ -38,7 +38,7 @@ pub async fn register(
     ApiJson(input): ApiJson<RegisterInput>,
 ) -> Result<Response, ApiError> {
     account::register(
-        &app,
+        &app.auth,
         &input.email,
         input.password,
         input.display_name,
@@ -70,7 +70,7 @@ pub async fn verify_email(
     client: ClientInfo,
     ApiJson(input): ApiJson<TokenInput>,
 ) -> Result<StatusCode, ApiError> {
-    account::verify_email(&app, &input.token, &client).await?;
+    account::verify_email(&app.auth, &input.token, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -86,14 +86,14 @@ pub struct LoginInput {
 /// Returns tokens, or — with 2FA on — `{mfa_required, challenge_token}`
 /// for `POST /api/v1/auth/login/2fa`.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginInput,
-    responses((status = 200, body = TokenPair), (status = 401, body = crate::http::error::ErrorBody), (status = 423, body = crate::http::error::ErrorBody)))]
+    responses((status = 200, body = super::auth_schema::TokenPair), (status = 401, body = crate::http::error::ErrorBody), (status = 423, body = crate::http::error::ErrorBody)))]
 pub async fn login(
     State(app): State<App>,
     client: ClientInfo,
     ApiJson(input): ApiJson<LoginInput>,
 ) -> Result<Json<login::LoginOutcome>, ApiError> {
     Ok(Json(
-        login::login(&app, &input.email, input.password, &client).await?,
+        login::login(&app.auth, &input.email, input.password, &client).await?,
     ))
 }
 
@@ -109,7 +109,7 @@ pub struct SecondFactorInput {
 
 /// Second login step: a TOTP code or a recovery code.
 #[utoipa::path(post, path = "/api/v1/auth/login/2fa", tag = "auth", request_body = SecondFactorInput,
-    responses((status = 200, body = TokenPair), (status = 401, body = crate::http::error::ErrorBody)))]
+    responses((status = 200, body = super::auth_schema::TokenPair), (status = 401, body = crate::http::error::ErrorBody)))]
 pub async fn login_2fa(
     State(app): State<App>,
     client: ClientInfo,
@@ -117,7 +117,7 @@ pub async fn login_2fa(
 ) -> Result<Json<TokenPair>, ApiError> {
     Ok(Json(
         login::second_factor(
-            &app,
+            &app.auth,
             &input.challenge_token,
             input.code.as_deref(),
             input.recovery_code.as_deref(),
@@ -136,14 +136,14 @@ pub struct RefreshInput {
 /// Exchange a refresh token for a new pair (the old one stops working;
 /// presenting it again ends the session).
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshInput,
-    responses((status = 200, body = TokenPair), (status = 401, body = crate::http::error::ErrorBody)))]
+    responses((status = 200, body = super::auth_schema::TokenPair), (status = 401, body = crate::http::error::ErrorBody)))]
 pub async fn refresh(
     State(app): State<App>,
     client: ClientInfo,
     ApiJson(input): ApiJson<RefreshInput>,
 ) -> Result<Json<TokenPair>, ApiError> {
     Ok(Json(
-        login::refresh(&app, &input.refresh_token, &client).await?,
+        login::refresh(&app.auth, &input.refresh_token, &client).await?,
     ))
 }
 
@@ -155,7 +155,7 @@ pub async fn logout(
     caller: Caller,
     client: ClientInfo,
 ) -> Result<StatusCode, ApiError> {
-    login::logout(&app, &caller, &client).await?;
+    login::logout(&app.auth, &caller.claims, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -167,7 +167,7 @@ pub async fn logout_all(
     caller: Caller,
     client: ClientInfo,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let n = login::logout_all(&app, &caller, &client).await?;
+    let n = login::logout_all(&app.auth, &caller.claims, &client).await?;
     Ok(Json(serde_json::json!({ "sessions_ended": n })))
 }
 
@@ -180,7 +180,7 @@ pub struct PasswordChangeInput {
 
 /// Change the password. Every session ends; this client gets new tokens.
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", security(("bearer" = [])), request_body = PasswordChangeInput,
-    responses((status = 200, body = TokenPair), (status = 401, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)))]
+    responses((status = 200, body = super::auth_schema::TokenPair), (status = 401, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)))]
 pub async fn change_password(
     State(app): State<App>,
     caller: Caller,
@@ -190,8 +190,8 @@ pub async fn change_password(
     caller.require(puratan_core::auth::rbac::Permission::ProfileManageOwn)?;
     Ok(Json(
         account::change_password(
-            &app,
-            &caller,
+            &app.auth,
+            caller.user,
             input.current_password,
             input.new_password,
             &client,
@@ -214,7 +214,7 @@ pub async fn request_reset(
     client: ClientInfo,
     ApiJson(input): ApiJson<ResetRequestInput>,
 ) -> Result<Response, ApiError> {
-    account::request_reset(&app, &input.email, &client).await?;
+    account::request_reset(&app.auth, &input.email, &client).await?;
     Ok(accepted("reset_requested"))
 }
 
@@ -236,7 +236,7 @@ pub async fn confirm_reset(
     ApiJson(input): ApiJson<ResetConfirmInput>,
 ) -> Result<StatusCode, ApiError> {
     account::confirm_reset(
-        &app,
+        &app.auth,
         &input.token,
         input.new_password,
         input.code.as_deref(),
@@ -254,7 +254,7 @@ pub struct PasswordInput {
 
 /// Start 2FA enrolment: a secret, its `otpauth://` URI and a QR code.
 #[utoipa::path(post, path = "/api/v1/auth/2fa/enrol", tag = "auth", security(("bearer" = [])), request_body = PasswordInput,
-    responses((status = 200, body = second_factor::Enrolment), (status = 401, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody)))]
+    responses((status = 200, body = super::auth_schema::Enrolment), (status = 401, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody)))]
 pub async fn totp_enrol(
     State(app): State<App>,
     caller: Caller,
@@ -262,7 +262,7 @@ pub async fn totp_enrol(
 ) -> Result<Json<second_factor::Enrolment>, ApiError> {
     caller.require(puratan_core::auth::rbac::Permission::ProfileManageOwn)?;
     Ok(Json(
-        second_factor::enrol(&app, &caller, input.password).await?,
+        second_factor::enrol(&app.auth, caller.user, input.password).await?,
     ))
 }
 
@@ -274,7 +274,7 @@ pub struct CodeInput {
 
 /// Turn 2FA on with a first code; returns recovery codes (shown once).
 #[utoipa::path(post, path = "/api/v1/auth/2fa/confirm", tag = "auth", security(("bearer" = [])), request_body = CodeInput,
-    responses((status = 200, body = second_factor::Confirmed), (status = 401, body = crate::http::error::ErrorBody)))]
+    responses((status = 200, body = super::auth_schema::Confirmed), (status = 401, body = crate::http::error::ErrorBody)))]
 pub async fn totp_confirm(
     State(app): State<App>,
     caller: Caller,
@@ -283,7 +283,7 @@ pub async fn totp_confirm(
 ) -> Result<Json<second_factor::Confirmed>, ApiError> {
     caller.require(puratan_core::auth::rbac::Permission::ProfileManageOwn)?;
     Ok(Json(
-        second_factor::confirm(&app, &caller, &input.code, &client).await?,
+        second_factor::confirm(&app.auth, caller.user, &input.code, &client).await?,
     ))
 }
 
@@ -297,7 +297,7 @@ pub struct PasswordAndCodeInput {
 
 /// Turn 2FA off (password and a code required).
 #[utoipa::path(post, path = "/api/v1/auth/2fa/disable", tag = "auth", security(("bearer" = [])), request_body = PasswordAndCodeInput,
-    responses((status = 200, body = TokenPair), (status = 401, body = crate::http::error::ErrorBody)))]
+    responses((status = 200, body = super::auth_schema::TokenPair), (status = 401, body = crate::http::error::ErrorBody)))]
 pub async fn totp_disable(
     State(app): State<App>,
     caller: Caller,
@@ -306,7 +306,8 @@ pub async fn totp_disable(
 ) -> Result<Json<TokenPair>, ApiError> {
     caller.require(puratan_core::auth::rbac::Permission::ProfileManageOwn)?;
     Ok(Json(
-        second_factor::disable(&app, &caller, input.password, &input.code, &client).await?,
+        second_factor::disable(&app.auth, caller.user, input.password, &input.code, &client)
+            .await?,
     ))
 }
 
@@ -321,8 +322,8 @@ pub async fn recovery_codes(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(puratan_core::auth::rbac::Permission::ProfileManageOwn)?;
     let codes = second_factor::regenerate_recovery_codes(
-        &app,
-        &caller,
+        &app.auth,
+        caller.user,
         input.password,
         &input.code,
         &client,
@@ -375,7 +376,7 @@ pub async fn oauth_start(
 
 /// The provider sends the browser back here; answers with our tokens.
 #[utoipa::path(get, path = "/api/v1/auth/oauth/{provider}/callback", tag = "auth", params(("provider" = String, Path)),
-    responses((status = 200, body = TokenPair), (status = 400, body = crate::http::error::ErrorBody)))]
+    responses((status = 200, body = super::auth_schema::TokenPair), (status = 400, body = crate::http::error::ErrorBody)))]
 pub async fn oauth_callback(
     State(app): State<App>,
     client: ClientInfo,

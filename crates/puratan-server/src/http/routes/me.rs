@@ -170,9 +170,9 @@ pub async fn revoke_session(
     if !owned {
         return Err(ApiError::not_found("session"));
     }
-    session::revoke(&app, &id).await?;
+    session::revoke(&app.auth, &id).await?;
     security_event(
-        &app,
+        &app.auth,
         &caller.user.to_string(),
         "auth.session_revoked",
         Some(&id),

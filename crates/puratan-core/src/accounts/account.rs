@@ -1,18 +1,18 @@
 //! Registration, e-mail verification, password change and reset.
 
+use crate::ErrorKind;
+use crate::auth::password::check_policy;
+use crate::domain::{AccountStatus, Email, User, UserId};
+use crate::ports::{Notification, NotificationKind};
 use chrono::Utc;
-use puratan_core::ErrorKind;
-use puratan_core::auth::password::check_policy;
-use puratan_core::domain::{AccountStatus, Email, User, UserId};
-use puratan_core::ports::{Notification, NotificationKind};
 use serde::{Deserialize, Serialize};
 
 use super::session::TokenPair;
 use super::{
-    Caller, ClientInfo, account_attempt, blocking, now, random_token, secs, security_event, slot,
+    Accounts, ClientInfo, account_attempt, blocking, internal, now, random_token, secs,
+    security_event, slot,
 };
-use crate::http::error::{ApiError, ErrorCode};
-use crate::state::App;
+use crate::auth::AuthError;
 
 const VERIFY: &str = "verify";
 const RESET: &str = "reset";
@@ -22,17 +22,16 @@ const RESET: &str = "reset";
 /// (the owner of an existing account gets a notice instead), so the
 /// endpoint cannot be used to find out who has an account.
 pub async fn register(
-    app: &App,
+    app: &Accounts,
     email: &str,
     password: String,
     display_name: String,
     client: &ClientInfo,
-) -> Result<(), ApiError> {
+) -> Result<(), AuthError> {
     let email = Email::parse(email)?;
     check_policy(&password)?;
-    let display_name =
-        puratan_core::domain::text::clean("display_name", &display_name, 100, false)?;
-    let hasher = app.auth.hasher.clone();
+    let display_name = crate::domain::text::clean("display_name", &display_name, 100, false)?;
+    let hasher = app.hasher.clone();
     let phc = blocking(move || hasher.hash(&password)).await??;
     let user = User::new_customer(email.clone(), display_name, Some(phc));
     match app.users.insert(user).await {
@@ -63,19 +62,16 @@ pub async fn register(
     Ok(())
 }
 
-async fn send_verification(app: &App, user: &User) -> Result<(), ApiError> {
+async fn send_verification(app: &Accounts, user: &User) -> Result<(), AuthError> {
     let token = random_token("ver_")?;
     app.sessions
         .put_one_time(
             &slot(VERIFY, &token),
             &user.id.to_string(),
-            secs(app.auth.config.verify_email_ttl_secs),
+            secs(app.config.verify_email_ttl_secs),
         )
         .await?;
-    let link = format!(
-        "{}/verify-email?token={token}",
-        app.auth.config.public_base_url
-    );
+    let link = format!("{}/verify-email?token={token}", app.config.public_base_url);
     notify(
         app,
         Notification {
@@ -92,20 +88,19 @@ async fn send_verification(app: &App, user: &User) -> Result<(), ApiError> {
 
 /// Sends, logging failures: mail trouble must not turn into a different
 /// HTTP answer (that would leak whether an account exists).
-pub async fn notify(app: &App, message: Notification) {
+pub async fn notify(app: &Accounts, message: Notification) {
     let kind = message.kind;
-    if let Err(e) = app.auth.notifier.send(message).await {
+    if let Err(e) = app.notifier.send(message).await {
         tracing::error!(error = %e, ?kind, "could not send notification");
     }
 }
 
-pub async fn verify_email(app: &App, token: &str, client: &ClientInfo) -> Result<(), ApiError> {
-    let invalid = || {
-        ApiError::new(
-            ErrorCode::InvalidLinkToken,
-            "the verification link is invalid or expired",
-        )
-    };
+pub async fn verify_email(
+    app: &Accounts,
+    token: &str,
+    client: &ClientInfo,
+) -> Result<(), AuthError> {
+    let invalid = || AuthError::LinkInvalid;
     if token.len() > 128 {
         return Err(invalid());
     }
@@ -114,7 +109,7 @@ pub async fn verify_email(app: &App, token: &str, client: &ClientInfo) -> Result
         .take_one_time(&slot(VERIFY, token))
         .await?
         .ok_or_else(invalid)?;
-    let id = UserId::parse(&id).map_err(ApiError::internal)?;
+    let id = UserId::parse(&id).map_err(internal)?;
     let mut user = app.users.get(id).await?;
     user.email_verified_at = Some(Utc::now());
     if user.status == AccountStatus::PendingVerification {
@@ -136,22 +131,22 @@ pub async fn verify_email(app: &App, token: &str, client: &ClientInfo) -> Result
 /// Changes the caller's password; every session ends, this client gets a
 /// fresh one.
 pub async fn change_password(
-    app: &App,
-    caller: &Caller,
+    app: &Accounts,
+    user_id: UserId,
     current: String,
     new: String,
     client: &ClientInfo,
-) -> Result<TokenPair, ApiError> {
+) -> Result<TokenPair, AuthError> {
     check_policy(&new)?;
-    let mut user = app.users.get(caller.user).await?;
-    let hasher = app.auth.hasher.clone();
+    let mut user = app.users.get(user_id).await?;
+    let hasher = app.hasher.clone();
     let phc = user.password_hash.clone();
-    blocking(move || -> Result<String, ApiError> {
+    blocking(move || -> Result<String, AuthError> {
         match phc {
             Some(phc) => hasher.verify(&current, &phc)?,
-            None => return Err(hasher.dummy_verify(&current).into()),
+            None => return Err(hasher.dummy_verify(&current)),
         }
-        Ok(hasher.hash(&new)?)
+        hasher.hash(&new)
     })
     .await?
     .map(|h| user.password_hash = Some(h))?;
@@ -187,7 +182,11 @@ struct ResetTicket {
 /// Always succeeds (202): whether the address has an account is not
 /// revealed, by the answer or by its timing (both branches send one
 /// message).
-pub async fn request_reset(app: &App, email: &str, client: &ClientInfo) -> Result<(), ApiError> {
+pub async fn request_reset(
+    app: &Accounts,
+    email: &str,
+    client: &ClientInfo,
+) -> Result<(), AuthError> {
     account_attempt(app, "reset", &email.trim().to_lowercase()).await?;
     let Ok(email) = Email::parse(email) else {
         return Ok(());
@@ -195,18 +194,18 @@ pub async fn request_reset(app: &App, email: &str, client: &ClientInfo) -> Resul
     match app.users.get_by_email(&email).await {
         Ok(user) if user.status != AccountStatus::Disabled => {
             let token = random_token("rst_")?;
-            let ttl = app.auth.config.password_reset_ttl_secs;
+            let ttl = app.config.password_reset_ttl_secs;
             let ticket = ResetTicket {
                 user: user.id,
                 expires_at: now() + ttl,
             };
-            let value = serde_json::to_string(&ticket).map_err(ApiError::internal)?;
+            let value = serde_json::to_string(&ticket).map_err(internal)?;
             app.sessions
                 .put_one_time(&slot(RESET, &token), &value, secs(ttl))
                 .await?;
             let link = format!(
                 "{}/reset-password?token={token}",
-                app.auth.config.public_base_url
+                app.config.public_base_url
             );
             notify(
                 app,
@@ -252,18 +251,13 @@ pub async fn request_reset(app: &App, email: &str, client: &ClientInfo) -> Resul
 /// a recovery code) is required too: a mailbox alone is not enough. A
 /// wrong code puts the ticket back (attempts are rate limited per account).
 pub async fn confirm_reset(
-    app: &App,
+    app: &Accounts,
     token: &str,
     new_password: String,
     code: Option<&str>,
     client: &ClientInfo,
-) -> Result<(), ApiError> {
-    let invalid = || {
-        ApiError::new(
-            ErrorCode::InvalidLinkToken,
-            "the reset link is invalid or expired",
-        )
-    };
+) -> Result<(), AuthError> {
+    let invalid = || AuthError::LinkInvalid;
     if token.len() > 128 {
         return Err(invalid());
     }
@@ -274,7 +268,7 @@ pub async fn confirm_reset(
         .take_one_time(&key)
         .await?
         .ok_or_else(invalid)?;
-    let ticket: ResetTicket = serde_json::from_str(&raw).map_err(ApiError::internal)?;
+    let ticket: ResetTicket = serde_json::from_str(&raw).map_err(internal)?;
     let t = now();
     if t >= ticket.expires_at {
         return Err(invalid());
@@ -284,11 +278,7 @@ pub async fn confirm_reset(
     if user.has_totp() {
         let checked = match code {
             Some(code) => super::second_factor::verify_code_or_recovery(app, &mut user, code),
-            None => Err(ApiError::new(
-                ErrorCode::InvalidOtp,
-                "this account has two-factor authentication: send `code`",
-            )
-            .with_details(serde_json::json!({ "field": "code" }))),
+            None => Err(AuthError::OtpRequired),
         };
         if let Err(e) = checked {
             app.sessions
@@ -297,7 +287,7 @@ pub async fn confirm_reset(
             return Err(e);
         }
     }
-    let hasher = app.auth.hasher.clone();
+    let hasher = app.hasher.clone();
     user.password_hash = Some(blocking(move || hasher.hash(&new_password)).await??);
     user.security.password_changed_at = Some(Utc::now());
     user.security.failed_logins = 0;

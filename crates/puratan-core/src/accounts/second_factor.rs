@@ -3,46 +3,37 @@
 //! disable, regenerate recovery codes. Every change re-authenticates with
 //! the password, ends every other session and is audited.
 
-use puratan_core::auth::AuthError;
-use puratan_core::auth::totp::{Totp, TotpAlgorithm, TotpSecret, generate_recovery_codes};
-use puratan_core::domain::{TotpEnrolment, User};
-use puratan_core::protect::Sealed;
+use crate::auth::AuthError;
+use crate::auth::totp::{Totp, TotpAlgorithm, TotpSecret, generate_recovery_codes};
+use crate::domain::{TotpEnrolment, User, UserId};
+use crate::protect::Sealed;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::session::{self, TokenPair};
-use super::{Caller, ClientInfo, blocking, now, security_event};
-use crate::http::error::{ApiError, ErrorCode};
-use crate::state::App;
+use super::{Accounts, ClientInfo, blocking, internal, now, security_event};
 
-pub(crate) fn context(user: &User) -> String {
+pub fn context(user: &User) -> String {
     format!("user:{}:totp_secret", user.id)
 }
 
-fn totp_of(app: &App, user: &User) -> Result<Totp, ApiError> {
+fn totp_of(app: &Accounts, user: &User) -> Result<Totp, AuthError> {
     let enrolment = user.security.totp.as_ref().ok_or_else(not_enabled)?;
-    let sealed: Sealed = enrolment.secret.parse().map_err(ApiError::internal)?;
+    let sealed: Sealed = enrolment.secret.parse().map_err(internal)?;
     let secret = app
-        .auth
         .keyring
         .open(&sealed, &context(user))
-        .map_err(ApiError::internal)?;
-    let secret = TotpSecret::from_bytes(&secret).map_err(ApiError::internal)?;
-    Totp::new(secret, app.auth.totp).map_err(ApiError::internal)
+        .map_err(internal)?;
+    let secret = TotpSecret::from_bytes(&secret).map_err(internal)?;
+    Totp::new(secret, app.totp).map_err(internal)
 }
 
-fn not_enabled() -> ApiError {
-    let mut e = ApiError::new(
-        ErrorCode::Conflict,
-        "two-factor authentication is not enabled",
-    );
-    e.specific_code = Some("totp_not_enabled");
-    e
+fn not_enabled() -> AuthError {
+    AuthError::TotpNotEnabled
 }
 
 /// Checks `code` against the user's secret and records its step as used
 /// (the caller persists `user`).
-pub fn verify_totp(app: &App, user: &mut User, code: &str, now: u64) -> Result<(), ApiError> {
+pub fn verify_totp(app: &Accounts, user: &mut User, code: &str, now: u64) -> Result<(), AuthError> {
     let totp = totp_of(app, user)?;
     let last = user.security.totp.as_ref().and_then(|t| t.last_step);
     let step = totp.verify(code, now, last)?;
@@ -52,18 +43,17 @@ pub fn verify_totp(app: &App, user: &mut User, code: &str, now: u64) -> Result<(
     Ok(())
 }
 
-async fn check_password(app: &App, user: &User, password: String) -> Result<(), ApiError> {
-    let hasher = app.auth.hasher.clone();
+async fn check_password(app: &Accounts, user: &User, password: String) -> Result<(), AuthError> {
+    let hasher = app.hasher.clone();
     let phc = user.password_hash.clone();
     blocking(move || match phc {
         Some(phc) => hasher.verify(&password, &phc),
         None => Err(hasher.dummy_verify(&password)),
     })
     .await?
-    .map_err(ApiError::from)
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
 pub struct Enrolment {
     /// Base32 secret for manual entry.
     pub secret: String,
@@ -72,32 +62,30 @@ pub struct Enrolment {
     pub qr_svg: String,
 }
 
-pub async fn enrol(app: &App, caller: &Caller, password: String) -> Result<Enrolment, ApiError> {
-    let mut user = app.users.get(caller.user).await?;
+pub async fn enrol(
+    app: &Accounts,
+    user_id: UserId,
+    password: String,
+) -> Result<Enrolment, AuthError> {
+    let mut user = app.users.get(user_id).await?;
     check_password(app, &user, password).await?;
     if user.has_totp() {
-        let mut e = ApiError::new(
-            ErrorCode::Conflict,
-            "two-factor authentication is already enabled",
-        );
-        e.specific_code = Some("totp_already_enabled");
-        return Err(e);
+        return Err(AuthError::TotpAlreadyEnabled);
     }
     let secret = TotpSecret::generate(TotpAlgorithm::Sha1)?;
     let sealed = app
-        .auth
         .keyring
         .seal(secret.expose_bytes(), &context(&user))
-        .map_err(ApiError::internal)?;
-    let totp = Totp::new(secret.clone(), app.auth.totp)?;
-    let uri = totp.otpauth_uri(&app.auth.config.totp_issuer, user.email.as_str())?;
+        .map_err(internal)?;
+    let totp = Totp::new(secret.clone(), app.totp)?;
+    let uri = totp.otpauth_uri(&app.config.totp_issuer, user.email.as_str())?;
     user.security.totp = Some(TotpEnrolment {
         secret: sealed.into_string(),
         confirmed: false,
         last_step: None,
     });
     app.users.update(user).await?;
-    let qr = qrcode::QrCode::new(uri.as_bytes()).map_err(ApiError::internal)?;
+    let qr = qrcode::QrCode::new(uri.as_bytes()).map_err(internal)?;
     let qr_svg = qr
         .render::<qrcode::render::svg::Color<'_>>()
         .min_dimensions(200, 200)
@@ -109,7 +97,7 @@ pub async fn enrol(app: &App, caller: &Caller, password: String) -> Result<Enrol
     })
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
 pub struct Confirmed {
     /// Shown once: store them somewhere safe. Each works once.
     pub recovery_codes: Vec<String>,
@@ -118,21 +106,16 @@ pub struct Confirmed {
 }
 
 pub async fn confirm(
-    app: &App,
-    caller: &Caller,
+    app: &Accounts,
+    user_id: UserId,
     code: &str,
     client: &ClientInfo,
-) -> Result<Confirmed, ApiError> {
-    let mut user = app.users.get(caller.user).await?;
+) -> Result<Confirmed, AuthError> {
+    let mut user = app.users.get(user_id).await?;
     match &user.security.totp {
         Some(t) if !t.confirmed => {}
         Some(_) => {
-            let mut e = ApiError::new(
-                ErrorCode::Conflict,
-                "two-factor authentication is already enabled",
-            );
-            e.specific_code = Some("totp_already_enabled");
-            return Err(e);
+            return Err(AuthError::TotpAlreadyEnabled);
         }
         None => return Err(not_enabled()),
     }
@@ -161,13 +144,13 @@ pub async fn confirm(
 
 /// Turns 2FA off: needs the password and a current code (or a recovery code).
 pub async fn disable(
-    app: &App,
-    caller: &Caller,
+    app: &Accounts,
+    user_id: UserId,
     password: String,
     code: &str,
     client: &ClientInfo,
-) -> Result<TokenPair, ApiError> {
-    let mut user = app.users.get(caller.user).await?;
+) -> Result<TokenPair, AuthError> {
+    let mut user = app.users.get(user_id).await?;
     if !user.has_totp() {
         return Err(not_enabled());
     }
@@ -191,13 +174,13 @@ pub async fn disable(
 
 /// New recovery codes (the old ones stop working).
 pub async fn regenerate_recovery_codes(
-    app: &App,
-    caller: &Caller,
+    app: &Accounts,
+    user_id: UserId,
     password: String,
     code: &str,
     client: &ClientInfo,
-) -> Result<Vec<String>, ApiError> {
-    let mut user = app.users.get(caller.user).await?;
+) -> Result<Vec<String>, AuthError> {
+    let mut user = app.users.get(user_id).await?;
     if !user.has_totp() {
         return Err(not_enabled());
     }
@@ -219,22 +202,26 @@ pub async fn regenerate_recovery_codes(
 }
 
 /// A TOTP code, or a recovery code (longer, with dashes).
-pub fn verify_code_or_recovery(app: &App, user: &mut User, code: &str) -> Result<(), ApiError> {
+pub fn verify_code_or_recovery(
+    app: &Accounts,
+    user: &mut User,
+    code: &str,
+) -> Result<(), AuthError> {
     let digits = code.chars().filter(char::is_ascii_digit).count();
     if digits == code.chars().filter(|c| !c.is_whitespace()).count() && digits <= 8 {
         verify_totp(app, user, code, now())
     } else {
-        puratan_core::auth::totp::consume_recovery_code(code, &mut user.security.recovery_codes)
-            .map_err(|_| AuthError::InvalidRecoveryCode.into())
+        crate::auth::totp::consume_recovery_code(code, &mut user.security.recovery_codes)
+            .map_err(|_| AuthError::InvalidRecoveryCode)
     }
 }
 
 /// Ends every session of `user` and opens a fresh one for this client.
 pub async fn restart_sessions(
-    app: &App,
+    app: &Accounts,
     user: &User,
     client: &ClientInfo,
-) -> Result<TokenPair, ApiError> {
+) -> Result<TokenPair, AuthError> {
     session::revoke_all(app, user.id).await?;
     session::start(app, user, client).await
 }

@@ -1,25 +1,24 @@
 //! Password login (with an optional second step), refresh and logout.
 
+use crate::ErrorKind;
+use crate::auth::AuthError;
+use crate::domain::{AccountStatus, Email, User, UserId};
 use chrono::Utc;
-use puratan_core::ErrorKind;
-use puratan_core::auth::AuthError;
-use puratan_core::domain::{AccountStatus, Email, User, UserId};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::session::{self, TokenPair};
 use super::{
-    Caller, ClientInfo, account_attempt, blocking, now, random_token, secs, security_event, slot,
+    Accounts, ClientInfo, account_attempt, blocking, internal, now, random_token, secs,
+    security_event, slot,
 };
-use crate::http::error::{ApiError, ErrorCode};
-use crate::state::App;
+use crate::auth::tokens::AccessClaims;
 
 const CHALLENGE: &str = "2fa";
 /// How long the second step may take.
 const CHALLENGE_TTL_SECS: u64 = 5 * 60;
 
 /// The answer to a correct password.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum LoginOutcome {
     /// No second factor: the session is open.
@@ -28,7 +27,7 @@ pub enum LoginOutcome {
     SecondFactor(SecondFactorChallenge),
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
 pub struct SecondFactorChallenge {
     /// Always true.
     pub mfa_required: bool,
@@ -48,11 +47,11 @@ struct Challenge {
 /// Step one: e-mail and password. Unknown accounts cost the same argon2id
 /// work as a wrong password and get the same answer.
 pub async fn login(
-    app: &App,
+    app: &Accounts,
     email: &str,
     password: String,
     client: &ClientInfo,
-) -> Result<LoginOutcome, ApiError> {
+) -> Result<LoginOutcome, AuthError> {
     account_attempt(app, "login", &email.trim().to_lowercase()).await?;
     let user = match Email::parse(email) {
         Ok(email) => match app.users.get_by_email(&email).await {
@@ -63,7 +62,7 @@ pub async fn login(
         Err(_) => None,
     };
     let Some(mut user) = user else {
-        let hasher = app.auth.hasher.clone();
+        let hasher = app.hasher.clone();
         blocking(move || hasher.dummy_verify(&password)).await?;
         security_event(
             app,
@@ -74,40 +73,37 @@ pub async fn login(
             serde_json::json!({ "reason": "unknown_account" }),
         )
         .await;
-        return Err(AuthError::InvalidCredentials.into());
+        return Err(AuthError::InvalidCredentials);
     };
     if let Some(until) = user.security.locked_until
         && until > Utc::now()
     {
-        let mut err = ApiError::new(
-            ErrorCode::AccountLocked,
-            "the account is temporarily locked",
-        );
-        err.retry_after = Some(
-            u64::try_from((until - Utc::now()).num_seconds())
-                .unwrap_or(1)
-                .max(1),
-        );
-        return Err(err);
+        return Err(AuthError::AccountLocked {
+            retry_after_secs: Some(
+                u64::try_from((until - Utc::now()).num_seconds())
+                    .unwrap_or(1)
+                    .max(1),
+            ),
+        });
     }
     let verified = match user.password_hash.clone() {
         Some(phc) => {
-            let hasher = app.auth.hasher.clone();
+            let hasher = app.hasher.clone();
             let pw = password.clone();
             blocking(move || hasher.verify(&pw, &phc)).await?
         }
         None => {
-            let hasher = app.auth.hasher.clone();
+            let hasher = app.hasher.clone();
             let pw = password.clone();
             Err(blocking(move || hasher.dummy_verify(&pw)).await?)
         }
     };
     if let Err(e) = verified {
         if !matches!(e, AuthError::InvalidCredentials) {
-            return Err(ApiError::internal(e));
+            return Err(internal(e));
         }
         record_failure(app, &mut user, client).await?;
-        return Err(AuthError::InvalidCredentials.into());
+        return Err(AuthError::InvalidCredentials);
     }
     check_status(&user)?;
     // Success: reset the failure counter, upgrade the hash if the policy
@@ -118,9 +114,9 @@ pub async fn login(
     if user
         .password_hash
         .as_deref()
-        .is_some_and(|h| app.auth.hasher.needs_rehash(h))
+        .is_some_and(|h| app.hasher.needs_rehash(h))
     {
-        let hasher = app.auth.hasher.clone();
+        let hasher = app.hasher.clone();
         let pw = password;
         user.password_hash = Some(blocking(move || hasher.hash(&pw)).await??);
         changed = true;
@@ -163,26 +159,23 @@ pub async fn login(
 }
 
 /// Accounts that may not log in even with the right password.
-pub fn check_status(user: &User) -> Result<(), ApiError> {
+pub fn check_status(user: &User) -> Result<(), AuthError> {
     match user.status {
         AccountStatus::Active => Ok(()),
-        AccountStatus::PendingVerification => Err(ApiError::new(
-            ErrorCode::EmailNotVerified,
-            "confirm your e-mail address first",
-        )),
-        AccountStatus::Locked => Err(ApiError::new(
-            ErrorCode::AccountLocked,
-            "the account is locked",
-        )),
-        AccountStatus::Disabled => Err(ApiError::new(
-            ErrorCode::AccountDisabled,
-            "the account is disabled",
-        )),
+        AccountStatus::PendingVerification => Err(AuthError::EmailNotVerified),
+        AccountStatus::Locked => Err(AuthError::AccountLocked {
+            retry_after_secs: None,
+        }),
+        AccountStatus::Disabled => Err(AuthError::AccountDisabled),
     }
 }
 
-async fn record_failure(app: &App, user: &mut User, client: &ClientInfo) -> Result<(), ApiError> {
-    let cfg = &app.auth.config;
+async fn record_failure(
+    app: &Accounts,
+    user: &mut User,
+    client: &ClientInfo,
+) -> Result<(), AuthError> {
+    let cfg = &app.config;
     user.security.failed_logins = user.security.failed_logins.saturating_add(1);
     let locked = user.security.failed_logins >= cfg.max_failed_logins;
     if locked {
@@ -222,24 +215,19 @@ async fn record_failure(app: &App, user: &mut User, client: &ClientInfo) -> Resu
     Ok(())
 }
 
-fn encode<T: Serialize>(v: &T) -> Result<String, ApiError> {
-    serde_json::to_string(v).map_err(ApiError::internal)
+fn encode<T: Serialize>(v: &T) -> Result<String, AuthError> {
+    serde_json::to_string(v).map_err(internal)
 }
 
 /// Step two: a TOTP code or a recovery code for the challenge.
 pub async fn second_factor(
-    app: &App,
+    app: &Accounts,
     challenge_token: &str,
     code: Option<&str>,
     recovery_code: Option<&str>,
     client: &ClientInfo,
-) -> Result<TokenPair, ApiError> {
-    let invalid = || {
-        ApiError::new(
-            ErrorCode::InvalidLinkToken,
-            "the login challenge is unknown or expired",
-        )
-    };
+) -> Result<TokenPair, AuthError> {
+    let invalid = || AuthError::LinkInvalid;
     if challenge_token.len() > 128 {
         return Err(invalid());
     }
@@ -249,7 +237,7 @@ pub async fn second_factor(
         .take_one_time(&key)
         .await?
         .ok_or_else(invalid)?;
-    let mut challenge: Challenge = serde_json::from_str(&raw).map_err(ApiError::internal)?;
+    let mut challenge: Challenge = serde_json::from_str(&raw).map_err(internal)?;
     let t = now();
     if t >= challenge.expires_at {
         return Err(invalid());
@@ -259,19 +247,15 @@ pub async fn second_factor(
     let result = match (code, recovery_code) {
         (Some(code), None) => super::second_factor::verify_totp(app, &mut user, code, t),
         (None, Some(rc)) => {
-            puratan_core::auth::totp::consume_recovery_code(rc, &mut user.security.recovery_codes)
-                .map_err(ApiError::from)
+            crate::auth::totp::consume_recovery_code(rc, &mut user.security.recovery_codes)
         }
         _ => {
-            return Err(ApiError::new(
-                ErrorCode::ValidationFailed,
-                "send exactly one of `code` and `recovery_code`",
-            ));
+            return Err(AuthError::SecondFactorAmbiguous);
         }
     };
     if let Err(e) = result {
         challenge.attempts += 1;
-        if challenge.attempts < app.auth.config.max_otp_attempts {
+        if challenge.attempts < app.config.max_otp_attempts {
             app.sessions
                 .put_one_time(&key, &encode(&challenge)?, secs(challenge.expires_at - t))
                 .await?;
@@ -292,7 +276,7 @@ pub async fn second_factor(
     // version check is what makes each code single-use under concurrency.
     let user = match app.users.update(user).await {
         Ok(u) => u,
-        Err(e) if e.kind() == ErrorKind::Conflict => return Err(AuthError::OtpReplay.into()),
+        Err(e) if e.kind() == ErrorKind::Conflict => return Err(AuthError::OtpReplay),
         Err(e) => return Err(e.into()),
     };
     check_status(&user)?;
@@ -317,11 +301,11 @@ pub async fn second_factor(
 /// Rotates a refresh token. Reuse of a rotated token revokes the session
 /// (all its tokens) and is audited.
 pub async fn refresh(
-    app: &App,
+    app: &Accounts,
     presented: &str,
     client: &ClientInfo,
-) -> Result<TokenPair, ApiError> {
-    let auth = &app.auth;
+) -> Result<TokenPair, AuthError> {
+    let auth = app;
     let t = now();
     let rotated = match auth
         .refresh
@@ -344,11 +328,11 @@ pub async fn refresh(
                 serde_json::json!({ "session": family }),
             )
             .await;
-            return Err(AuthError::ReuseDetected { family }.into());
+            return Err(AuthError::ReuseDetected { family });
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e),
     };
-    let user_id = UserId::parse(&rotated.record.subject).map_err(ApiError::internal)?;
+    let user_id = UserId::parse(&rotated.record.subject).map_err(internal)?;
     let user = app.users.get(user_id).await?;
     if let Err(e) = check_status(&user) {
         session::revoke(app, &rotated.record.family.0).await?;
@@ -363,10 +347,9 @@ pub async fn refresh(
         rotated.record.family_expires_at.saturating_sub(t),
     )
     .await?;
-    let (access, _) = auth
-        .tokens
-        .issue_in_session(&user.id.to_string(), &user.roles, Some(&sid), t)
-        .map_err(ApiError::from)?;
+    let (access, _) =
+        auth.tokens
+            .issue_in_session(&user.id.to_string(), &user.roles, Some(&sid), t)?;
     Ok(TokenPair {
         access_token: access.into_string(),
         token_type: "Bearer",
@@ -379,20 +362,23 @@ pub async fn refresh(
 
 /// Ends the caller's session: the access token is denied for the rest of
 /// its life, the refresh family revoked.
-pub async fn logout(app: &App, caller: &Caller, client: &ClientInfo) -> Result<(), ApiError> {
-    app.auth
-        .tokens
-        .revoke(&caller.claims, now(), app.sessions.as_ref())
+pub async fn logout(
+    app: &Accounts,
+    claims: &AccessClaims,
+    client: &ClientInfo,
+) -> Result<(), AuthError> {
+    app.tokens
+        .revoke(claims, now(), app.sessions.as_ref())
         .await?;
-    if let Some(sid) = &caller.claims.sid {
+    if let Some(sid) = &claims.sid {
         session::revoke(app, sid).await?;
     }
-    let id = caller.user.to_string();
+    let id = claims.sub.clone();
     security_event(
         app,
         &id,
         "auth.logout",
-        caller.claims.sid.as_deref(),
+        claims.sid.as_deref(),
         client,
         serde_json::Value::Null,
     )
@@ -402,16 +388,16 @@ pub async fn logout(app: &App, caller: &Caller, client: &ClientInfo) -> Result<(
 
 /// Ends every session of the caller.
 pub async fn logout_all(
-    app: &App,
-    caller: &Caller,
+    app: &Accounts,
+    claims: &AccessClaims,
     client: &ClientInfo,
-) -> Result<usize, ApiError> {
-    app.auth
-        .tokens
-        .revoke(&caller.claims, now(), app.sessions.as_ref())
+) -> Result<usize, AuthError> {
+    app.tokens
+        .revoke(claims, now(), app.sessions.as_ref())
         .await?;
-    let n = session::revoke_all(app, caller.user).await?;
-    let id = caller.user.to_string();
+    let user = UserId::parse(&claims.sub)?;
+    let n = session::revoke_all(app, user).await?;
+    let id = claims.sub.clone();
     security_event(
         app,
         &id,

@@ -1,18 +1,16 @@
 //! Login sessions: one refresh-token family per login, listed with device,
 //! IP and last use, revocable one by one or all at once.
 
-use puratan_core::auth::tokens::FamilyId;
-use puratan_core::domain::{User, UserId};
-use puratan_core::ports::Session;
+use crate::auth::tokens::FamilyId;
+use crate::domain::{User, UserId};
+use crate::ports::Session;
 use serde::Serialize;
-use utoipa::ToSchema;
 
-use super::{ClientInfo, now, secs};
-use crate::http::error::ApiError;
-use crate::state::App;
+use super::{Accounts, ClientInfo, now, secs};
+use crate::auth::AuthError;
 
 /// What a successful login or refresh returns.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
 pub struct TokenPair {
     pub access_token: String,
     /// Always `Bearer`.
@@ -27,9 +25,13 @@ pub struct TokenPair {
 }
 
 /// Starts a new login session for `user` and returns its first tokens.
-pub async fn start(app: &App, user: &User, client: &ClientInfo) -> Result<TokenPair, ApiError> {
+pub async fn start(
+    app: &Accounts,
+    user: &User,
+    client: &ClientInfo,
+) -> Result<TokenPair, AuthError> {
     let t = now();
-    let auth = &app.auth;
+    let auth = app;
     let (refresh, record) = auth
         .refresh
         .issue(auth.refresh_store.as_ref(), &user.id.to_string(), t)
@@ -46,10 +48,9 @@ pub async fn start(app: &App, user: &User, client: &ClientInfo) -> Result<TokenP
     app.sessions
         .put_session(&session, secs(record.family_expires_at.saturating_sub(t)))
         .await?;
-    let (access, _) = auth
-        .tokens
-        .issue_in_session(&user.id.to_string(), &user.roles, Some(&sid), t)
-        .map_err(ApiError::from)?;
+    let (access, _) =
+        auth.tokens
+            .issue_in_session(&user.id.to_string(), &user.roles, Some(&sid), t)?;
     Ok(TokenPair {
         access_token: access.into_string(),
         token_type: "Bearer",
@@ -61,13 +62,11 @@ pub async fn start(app: &App, user: &User, client: &ClientInfo) -> Result<TokenP
 }
 
 /// Ends one session: its refresh family, its access tokens, its listing.
-pub async fn revoke(app: &App, sid: &str) -> Result<(), ApiError> {
-    app.auth
-        .refresh_store
+pub async fn revoke(app: &Accounts, sid: &str) -> Result<(), AuthError> {
+    app.refresh_store
         .revoke_family(&FamilyId(sid.to_owned()))
         .await?;
-    app.auth
-        .tokens
+    app.tokens
         .revoke_session(sid, app.sessions.as_ref())
         .await?;
     app.sessions.delete_session(sid).await?;
@@ -76,11 +75,8 @@ pub async fn revoke(app: &App, sid: &str) -> Result<(), ApiError> {
 
 /// Ends every session of `user` (password change, 2FA change, disable,
 /// "log out everywhere").
-pub async fn revoke_all(app: &App, user: UserId) -> Result<usize, ApiError> {
-    app.auth
-        .refresh_store
-        .revoke_subject(&user.to_string())
-        .await?;
+pub async fn revoke_all(app: &Accounts, user: UserId) -> Result<usize, AuthError> {
+    app.refresh_store.revoke_subject(&user.to_string()).await?;
     let sessions = app.sessions.list_sessions(user).await?;
     for s in &sessions {
         revoke(app, &s.id).await?;
@@ -91,12 +87,12 @@ pub async fn revoke_all(app: &App, user: UserId) -> Result<usize, ApiError> {
 /// Records that session `sid` was used just now (re-creating the listing
 /// if an in-process store lost it in a restart).
 pub async fn touch(
-    app: &App,
+    app: &Accounts,
     sid: &str,
     user: UserId,
     client: &ClientInfo,
     ttl_secs: u64,
-) -> Result<(), ApiError> {
+) -> Result<(), AuthError> {
     let mut session = app.sessions.get_session(sid).await?.unwrap_or(Session {
         id: sid.to_owned(),
         user_id: user,
