@@ -77,6 +77,35 @@ def main():
     n = 100_000
     dicts = [dict(REQUEST, quantity=500 * (1 + i % 20)) for i in range(n)]
     texts = [json.dumps(d) for d in dicts]
+    jsonl = "\n".join(texts)
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "in.jsonl"
+        src.write_text("\n".join(texts * 10) + "\n", encoding="utf-8")
+        for threads in (1, None):
+            best = float("inf")
+            for _ in range(3):
+                start = time.perf_counter()
+                catalog.quote_jsonl_file(src, Path(tmp) / "out.jsonl", threads=threads)
+                best = min(best, time.perf_counter() - start)
+            used = threads or os.cpu_count() or 1
+            rate = 10 * n / best
+            print(
+                f"{'quote_jsonl_file(1M lines), threads=' + str(threads):52s} {best * 1e6 / (10 * n):8.2f} µs  {rate:12,.0f} /s"
+                f"  ({rate / used:,.0f} /s per core, {used} thread(s))"
+            )
+    for threads in (1, None):
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            catalog.quote_jsonl(jsonl, threads=threads)
+            best = min(best, time.perf_counter() - start)
+        used = threads or os.cpu_count() or 1
+        rate = n / best
+        print(
+            f"{'quote_jsonl(100k lines) -> bytes, threads=' + str(threads):52s} {best * 1e6 / n:8.2f} µs  {rate:12,.0f} /s"
+            f"  ({rate / used:,.0f} /s per core, {used} thread(s))"
+        )
     for threads in (1, None):
         batch(f"quote_many(100k dicts) -> dicts, threads={threads}", catalog, dicts, threads=threads)
         batch(

@@ -241,6 +241,28 @@ class Catalog:
         """The quote plus a human-readable breakdown and imposition diagram data."""
     def products(self) -> list[ProductInfo]:
         """Every product with the options a storefront form may offer, in catalog order."""
+    def quote_jsonl_file(
+        self,
+        src: Union[str, "os.PathLike[str]"],
+        dst: Union[str, "os.PathLike[str]"],
+        *,
+        threads: Optional[int] = ...,
+    ) -> dict[str, int]:
+        """Streams a JSON Lines file of requests into a JSON Lines file of
+        results (same format as ``quote_jsonl``) in bounded memory — the way
+        to price millions of rows. Returns ``{"lines": n, "errors": k}``;
+        ``OSError`` if a file cannot be read or written.
+        """
+        ...
+    def quote_jsonl(self, lines: Union[str, bytes], *, threads: Optional[int] = ...) -> bytes:
+        """Bulk pricing in JSON Lines: one request per line in, UTF-8 bytes
+        with one line per request out (blank lines skipped), in order — the
+        quote's JSON, or
+        ``{"error": {"code", "message", "field"?, "line"}}`` with the 1-based
+        input line. Runs with the GIL released and creates no per-quote
+        Python objects: the fastest path for price-list exports.
+        """
+        ...
     @overload
     def quote_many(
         self,
