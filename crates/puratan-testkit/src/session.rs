@@ -81,11 +81,17 @@ pub async fn denylist_with_ttl(store: S) {
         .expect("deny");
     assert!(store.is_denied(&jti).await.expect("check"));
     assert!(!store.is_denied(&other).await.expect("check"));
+    // The batched check agrees, whichever position the denied id has.
+    assert!(store.any_denied(&[&other, &jti]).await.expect("any"));
+    assert!(store.any_denied(&[&jti]).await.expect("any"));
+    assert!(!store.any_denied(&[&other]).await.expect("any"));
+    assert!(!store.any_denied(&[]).await.expect("any"));
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert!(
         !store.is_denied(&jti).await.expect("check"),
         "denial expires with the token"
     );
+    assert!(!store.any_denied(&[&jti, &other]).await.expect("any"));
 }
 
 pub async fn one_time_token_taken_once(store: S) {

@@ -204,6 +204,22 @@ impl SessionStore for RedisSessionStore {
             .map_err(error::map)
     }
 
+    /// One `EXISTS k1 k2 …` round trip (it counts the keys that exist).
+    async fn any_denied(&self, ids: &[&str]) -> Result<bool> {
+        if ids.is_empty() {
+            return Ok(false);
+        }
+        let mut cmd = redis::cmd("EXISTS");
+        for id in ids {
+            cmd.arg(self.shared.key("deny", id));
+        }
+        let n: u64 = cmd
+            .query_async(&mut self.shared.conn())
+            .await
+            .map_err(error::map)?;
+        Ok(n > 0)
+    }
+
     async fn put_one_time(&self, token: &str, value: &str, ttl: Duration) -> Result<()> {
         let mut conn = self.shared.conn();
         let key = self.shared.key("one-time", token);
