@@ -145,16 +145,13 @@ pub async fn login(
             expires_in: CHALLENGE_TTL_SECS,
         }));
     }
-    let pair = session::start(app, &user, client).await?;
-    security_event(
+    let pair = session::login(
         app,
-        &user.id.to_string(),
-        "auth.login",
-        Some(&pair.session_id),
+        &user,
         client,
         serde_json::json!({ "method": "password" }),
     )
-    .await;
+    .await?;
     Ok(LoginOutcome::Tokens(pair))
 }
 
@@ -280,22 +277,12 @@ pub async fn second_factor(
         Err(e) => return Err(e.into()),
     };
     check_status(&user)?;
-    let pair = session::start(app, &user, client).await?;
     let method = if code.is_some() {
         "totp"
     } else {
         "recovery_code"
     };
-    security_event(
-        app,
-        &user.id.to_string(),
-        "auth.login",
-        Some(&pair.session_id),
-        client,
-        serde_json::json!({ "method": method }),
-    )
-    .await;
-    Ok(pair)
+    session::login(app, &user, client, serde_json::json!({ "method": method })).await
 }
 
 /// Rotates a refresh token. Reuse of a rotated token revokes the session
@@ -338,26 +325,15 @@ pub async fn refresh(
         session::revoke(app, &rotated.record.family.0).await?;
         return Err(e);
     }
-    let sid = rotated.record.family.0.clone();
     session::touch(
         app,
-        &sid,
+        &rotated.record.family.0,
         user.id,
         client,
         rotated.record.family_expires_at.saturating_sub(t),
     )
     .await?;
-    let (access, _) =
-        auth.tokens
-            .issue_in_session(&user.id.to_string(), &user.roles, Some(&sid), t)?;
-    Ok(TokenPair {
-        access_token: access.into_string(),
-        token_type: "Bearer",
-        expires_in: auth.config.access_ttl_secs,
-        refresh_token: rotated.token.into_string(),
-        refresh_expires_in: rotated.record.expires_at.saturating_sub(t),
-        session_id: sid,
-    })
+    session::tokens(app, &user, rotated.token, &rotated.record, t)
 }
 
 /// Ends the caller's session: the access token is denied for the rest of

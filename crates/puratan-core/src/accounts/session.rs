@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::{Accounts, ClientInfo, now, secs};
 use crate::auth::AuthError;
+use crate::auth::tokens::{RefreshRecord, RefreshToken};
 
 /// What a successful login or refresh returns.
 #[derive(Debug, Serialize)]
@@ -48,17 +49,51 @@ pub async fn start(
     app.sessions
         .put_session(&session, secs(record.family_expires_at.saturating_sub(t)))
         .await?;
+    tokens(app, user, refresh, &record, t)
+}
+
+/// The pair handed to the client: a fresh access token for `user` in the
+/// session of `record`, plus the refresh token just issued or rotated.
+pub fn tokens(
+    app: &Accounts,
+    user: &User,
+    refresh: RefreshToken,
+    record: &RefreshRecord,
+    now: u64,
+) -> Result<TokenPair, AuthError> {
+    let sid = record.family.0.clone();
     let (access, _) =
-        auth.tokens
-            .issue_in_session(&user.id.to_string(), &user.roles, Some(&sid), t)?;
+        app.tokens
+            .issue_in_session(&user.id.to_string(), &user.roles, Some(&sid), now)?;
     Ok(TokenPair {
         access_token: access.into_string(),
         token_type: "Bearer",
-        expires_in: auth.config.access_ttl_secs,
+        expires_in: app.config.access_ttl_secs,
         refresh_token: refresh.into_string(),
-        refresh_expires_in: record.expires_at.saturating_sub(t),
+        refresh_expires_in: record.expires_at.saturating_sub(now),
         session_id: sid,
     })
+}
+
+/// Opens a session after a successful login and records it
+/// (`auth.login` with `details`, e.g. the method).
+pub async fn login(
+    app: &Accounts,
+    user: &User,
+    client: &ClientInfo,
+    details: serde_json::Value,
+) -> Result<TokenPair, AuthError> {
+    let pair = start(app, user, client).await?;
+    super::security_event(
+        app,
+        &user.id.to_string(),
+        "auth.login",
+        Some(&pair.session_id),
+        client,
+        details,
+    )
+    .await;
+    Ok(pair)
 }
 
 /// Ends one session: its refresh family, its access tokens, its listing.

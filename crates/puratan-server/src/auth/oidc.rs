@@ -295,17 +295,13 @@ pub async fn callback(
         _ => return Err(ApiError::internal("unhandled link decision")),
     };
     super::login::check_status(&user)?;
-    let pair = session::start(&app.auth, &user, client).await?;
-    security_event(
+    Ok(session::login(
         &app.auth,
-        &user.id.to_string(),
-        "auth.login",
-        Some(&pair.session_id),
+        &user,
         client,
         serde_json::json!({ "method": "oidc", "provider": provider }),
     )
-    .await;
-    Ok(pair)
+    .await?)
 }
 
 fn subtle_eq(a: &[u8], b: &[u8]) -> bool {

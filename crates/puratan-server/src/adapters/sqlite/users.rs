@@ -33,6 +33,24 @@ fn write_identities(c: &rusqlite::Connection, user: &User) -> Result<()> {
     Ok(())
 }
 
+impl SqliteUsers {
+    /// The one user a `SELECT doc, version …` finds, or `NotFound`.
+    async fn one(&self, sql: &'static str, args: Vec<String>) -> Result<User> {
+        self.0
+            .read(move |c| {
+                let r = c
+                    .query_row(sql, rusqlite::params_from_iter(args), |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .optional()
+                    .map_err(|e| map(E, e))?;
+                let (doc, v) = r.ok_or(Error::NotFound { entity: E })?;
+                row(doc, v)
+            })
+            .await
+    }
+}
+
 #[async_trait]
 impl UserRepo for SqliteUsers {
     async fn insert(&self, mut user: User) -> Result<User> {
@@ -53,57 +71,28 @@ impl UserRepo for SqliteUsers {
     }
 
     async fn get(&self, id: UserId) -> Result<User> {
-        self.0
-            .read(move |c| {
-                let r = c
-                    .query_row(
-                        "SELECT doc, version FROM users WHERE id = ?1",
-                        [id.to_string()],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()
-                    .map_err(|e| map(E, e))?;
-                let (doc, v) = r.ok_or(Error::NotFound { entity: E })?;
-                row(doc, v)
-            })
-            .await
+        self.one(
+            "SELECT doc, version FROM users WHERE id = ?1",
+            vec![id.to_string()],
+        )
+        .await
     }
 
     async fn get_by_email(&self, email: &Email) -> Result<User> {
-        let email = email.to_string();
-        self.0
-            .read(move |c| {
-                let r = c
-                    .query_row(
-                        "SELECT doc, version FROM users WHERE email = ?1",
-                        [email],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()
-                    .map_err(|e| map(E, e))?;
-                let (doc, v) = r.ok_or(Error::NotFound { entity: E })?;
-                row(doc, v)
-            })
-            .await
+        self.one(
+            "SELECT doc, version FROM users WHERE email = ?1",
+            vec![email.to_string()],
+        )
+        .await
     }
 
     async fn get_by_identity(&self, issuer: &str, subject: &str) -> Result<User> {
-        let (issuer, subject) = (issuer.to_owned(), subject.to_owned());
-        self.0
-            .read(move |c| {
-                let r = c
-                    .query_row(
-                        "SELECT u.doc, u.version FROM user_identities i JOIN users u ON u.id = i.user_id
-                         WHERE i.issuer = ?1 AND i.subject = ?2",
-                        [issuer, subject],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()
-                    .map_err(|e| map(E, e))?;
-                let (doc, v) = r.ok_or(Error::NotFound { entity: E })?;
-                row(doc, v)
-            })
-            .await
+        self.one(
+            "SELECT u.doc, u.version FROM user_identities i JOIN users u ON u.id = i.user_id
+             WHERE i.issuer = ?1 AND i.subject = ?2",
+            vec![issuer.to_owned(), subject.to_owned()],
+        )
+        .await
     }
 
     async fn update(&self, mut user: User) -> Result<User> {
