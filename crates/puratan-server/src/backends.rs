@@ -91,6 +91,12 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let (((products, users, orders, audit, catalogs, refresh_store), probe), sqlite) =
         open_storage(&config).await?;
     probes.push(probe);
+    // tus upload state: in the SQLite file on the embedded default; in
+    // memory on MongoDB deployments (one replica, or sticky routing).
+    let upload_store: Arc<dyn puratan_files::tus::UploadStore> = match &sqlite {
+        Some(db) => db.uploads(),
+        None => Arc::new(puratan_files::tus::MemoryUploadStore::new()),
+    };
 
     let (cache, sessions, rate_limiter): (
         Arc<dyn Cache>,
@@ -155,6 +161,11 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
 
     let users = crate::profile_cache::EvictingUsers::wrap(users, cache.clone());
     let files: Arc<dyn FileStore> = Arc::new(LocalFileStore::open(&config.files)?);
+    let uploads = crate::http::routes::uploads::UploadService::new(
+        &config.uploads,
+        upload_store,
+        files.clone(),
+    );
     let signer = quote_signer(&config.quotes, files.as_ref()).await?;
     let pricing = PricingService::new(catalogs, signer).await?;
     let (notifier, outbox) = crate::adapters::notify::build(&config.notify)?;
@@ -193,6 +204,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         last_fallback_warning: Default::default(),
         replica_id: uuid::Uuid::now_v7().simple().to_string(),
         auth,
+        uploads,
         outbox,
     })))
 }

@@ -46,6 +46,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub protect: ProtectConfig,
     pub notify: NotifyConfig,
+    pub uploads: crate::uploads_config::UploadsConfig,
 }
 
 /// Quote signing keys. With none configured the server generates one and
@@ -340,6 +341,9 @@ impl Config {
             if !names.insert(p.name.as_str()) {
                 return bad(&format!("auth.oidc[{i}].name"), "is used twice");
             }
+        }
+        if let Err((key, why)) = self.uploads.validate() {
+            return bad(key, why);
         }
         if self.admin.token.as_ref().is_some_and(|t| t.len() < 32) {
             return bad("admin.token", "must be at least 32 characters");

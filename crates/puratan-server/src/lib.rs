@@ -22,3 +22,4 @@ pub mod secrets;
 pub mod server;
 pub mod state;
 pub mod telemetry;
+pub mod uploads_config;

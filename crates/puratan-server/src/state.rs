@@ -67,6 +67,8 @@ pub struct AppInner {
     pub replica_id: String,
     /// Accounts, tokens, sessions.
     pub auth: crate::auth::AuthService,
+    /// The tus endpoint (`/files/`) and its upload store.
+    pub uploads: crate::http::routes::uploads::UploadService,
     /// Set when `notify.backend = "memory"`: what would have been mailed.
     pub outbox: Option<Arc<puratan_core::memory::MemoryNotifier>>,
 }

@@ -24,6 +24,7 @@ pub mod refresh;
 pub mod service;
 pub mod session;
 pub mod smtp;
+pub mod tus;
 pub mod users;
 
 /// Generates one `#[tokio::test]` per listed suite function.

@@ -11,7 +11,7 @@ pub mod routes;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, Method};
+use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -38,10 +38,11 @@ use crate::state::App;
         routes::auth::logout, routes::auth::logout_all, routes::auth::change_password, routes::auth::request_reset, routes::auth::confirm_reset,
         routes::auth::totp_enrol, routes::auth::totp_confirm, routes::auth::totp_disable, routes::auth::recovery_codes, routes::auth::jwks, routes::auth::oauth_start, routes::auth::oauth_callback,
         routes::me::get_me, routes::me::patch_me, routes::me::list_sessions, routes::me::revoke_session, routes::me::history,
-        routes::admin_users::list, routes::admin_users::get, routes::admin_users::set_status, routes::admin_users::set_roles, routes::admin_users::message),
+        routes::admin_users::list, routes::admin_users::get, routes::admin_users::set_status, routes::admin_users::set_roles, routes::admin_users::message,
+        routes::uploads::options, routes::uploads::create, routes::uploads::head, routes::uploads::patch, routes::uploads::delete, routes::uploads::method_override),
     modifiers(&SecurityAddon),
     components(schemas(error::ErrorBody)),
-    tags((name = "catalog", description = "Public product catalog"), (name = "quotes", description = "Instant, signed prices"), (name = "operations", description = "Health and metrics"), (name = "admin", description = "Catalog and customer management (admin role, or the bootstrap admin token)"), (name = "auth", description = "Registration, login, 2FA, tokens"), (name = "account", description = "The caller's profile and sessions"))
+    tags((name = "catalog", description = "Public product catalog"), (name = "quotes", description = "Instant, signed prices"), (name = "operations", description = "Health and metrics"), (name = "admin", description = "Catalog and customer management (admin role, or the bootstrap admin token)"), (name = "auth", description = "Registration, login, 2FA, tokens"), (name = "account", description = "The caller's profile and sessions"), (name = "uploads", description = "Artwork uploads: the tus 1.0 resumable upload protocol (creation, creation-with-upload, termination, checksum sha256, expiration)"))
 )]
 pub struct ApiDoc;
 
@@ -181,6 +182,24 @@ fn admin_routes(app: &App) -> Router<App> {
         .layer(DefaultBodyLimit::max(app.config.server.admin_body_limit))
 }
 
+/// The tus endpoint (rate class `upload`): bodies up to `uploads.max_chunk`,
+/// `Tus-Resumable` on every answer.
+fn upload_routes(app: &App) -> Router<App> {
+    use axum::routing::{head, post};
+    use routes::uploads as u;
+    Router::new()
+        .route("/files/", post(u::create).options(u::options))
+        .route(
+            "/files/{id}",
+            head(u::head)
+                .patch(u::patch)
+                .delete(u::delete)
+                .post(u::method_override),
+        )
+        .layer(axum::middleware::map_response(u::tus_resumable))
+        .layer(DefaultBodyLimit::max(app.uploads.config.body_limit()))
+}
+
 /// Operations endpoints are not rate limited: probes must always answer.
 fn operations_routes() -> Router<App> {
     Router::new()
@@ -212,6 +231,7 @@ pub fn router(app: App) -> Router {
         .merge(public_routes(&app))
         .merge(admin_routes(&app))
         .merge(auth_routes(&app))
+        .merge(upload_routes(&app))
         .merge(operations_routes())
         .merge(Scalar::with_url("/docs", openapi()))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such route") })
@@ -250,6 +270,7 @@ fn cors(app: &App) -> Option<CorsLayer> {
             .allow_origin(origins)
             .allow_methods([
                 Method::GET,
+                Method::HEAD,
                 Method::POST,
                 Method::PUT,
                 Method::PATCH,
@@ -258,11 +279,32 @@ fn cors(app: &App) -> Option<CorsLayer> {
             .allow_headers([
                 axum::http::header::CONTENT_TYPE,
                 axum::http::header::AUTHORIZATION,
+                // tus request headers (browser uploads to /files/).
+                HeaderName::from_static("tus-resumable"),
+                HeaderName::from_static("upload-length"),
+                HeaderName::from_static("upload-offset"),
+                HeaderName::from_static("upload-metadata"),
+                HeaderName::from_static("upload-checksum"),
+                HeaderName::from_static("upload-defer-length"),
+                HeaderName::from_static("upload-concat"),
+                HeaderName::from_static("x-http-method-override"),
+                HeaderName::from_static("x-requested-with"),
             ])
             .expose_headers([
-                axum::http::HeaderName::from_static("ratelimit"),
-                axum::http::HeaderName::from_static("ratelimit-policy"),
-                axum::http::HeaderName::from_static(request_id::HEADER),
+                HeaderName::from_static("ratelimit"),
+                HeaderName::from_static("ratelimit-policy"),
+                HeaderName::from_static(request_id::HEADER),
+                // tus response headers a browser client must read.
+                axum::http::header::LOCATION,
+                HeaderName::from_static("upload-offset"),
+                HeaderName::from_static("upload-length"),
+                HeaderName::from_static("upload-metadata"),
+                HeaderName::from_static("upload-expires"),
+                HeaderName::from_static("tus-resumable"),
+                HeaderName::from_static("tus-version"),
+                HeaderName::from_static("tus-extension"),
+                HeaderName::from_static("tus-max-size"),
+                HeaderName::from_static("tus-checksum-algorithm"),
             ]),
     )
 }

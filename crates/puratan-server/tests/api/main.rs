@@ -9,3 +9,4 @@ mod oidc;
 mod quotes;
 mod smtp;
 mod support;
+mod uploads;

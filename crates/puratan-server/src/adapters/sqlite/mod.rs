@@ -21,6 +21,7 @@ mod products;
 mod refresh;
 mod schema;
 mod sessions;
+mod uploads;
 mod users;
 
 use std::sync::Arc;
@@ -36,6 +37,7 @@ use serde::de::DeserializeOwned;
 pub use config::SqliteConfig;
 use error::{BACKEND, corrupt, map};
 pub use sessions::SqliteSessions;
+pub use uploads::SqliteUploads;
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {

@@ -100,6 +100,31 @@ CREATE TABLE security_state (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX security_state_expiry ON security_state (expires_ms);
 "#,
+    // tus uploads (adapters/sqlite/uploads.rs): one row per upload, one
+    // per stored chunk (the bytes are in the file store).
+    r#"
+CREATE TABLE uploads (
+    id            TEXT PRIMARY KEY,
+    owner         TEXT NOT NULL,
+    length        INTEGER NOT NULL,
+    upload_offset INTEGER NOT NULL,
+    chunk_count   INTEGER NOT NULL,
+    next_seq      INTEGER NOT NULL,
+    created_us    INTEGER NOT NULL,
+    expires_us    INTEGER NOT NULL,
+    sha256        BLOB,
+    doc           TEXT NOT NULL
+) STRICT;
+CREATE INDEX uploads_owner ON uploads (owner);
+CREATE INDEX uploads_expiry ON uploads (expires_us);
+CREATE TABLE upload_chunks (
+    upload_id TEXT NOT NULL REFERENCES uploads(id) ON DELETE CASCADE,
+    start     INTEGER NOT NULL,
+    len       INTEGER NOT NULL,
+    key       TEXT NOT NULL,
+    PRIMARY KEY (upload_id, start)
+) STRICT, WITHOUT ROWID;
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

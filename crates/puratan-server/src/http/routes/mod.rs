@@ -6,3 +6,4 @@ pub mod health;
 pub mod me;
 pub mod products;
 pub mod quotes;
+pub mod uploads;
