@@ -22,6 +22,7 @@ scripts/services/rabbitmq.sh
 scripts/services/mongo.sh
 scripts/services/oidc.sh
 scripts/services/smtp.sh
+scripts/services/clamav.sh
 scripts/services/tus-clients.sh
 
 step "cargo fmt --check"

@@ -9,7 +9,8 @@
 
 use crate::format::Format;
 
-/// Errors of format detection, allow-list checks and the tus upload logic.
+/// Errors of format detection, allow-list checks, the tus upload logic and
+/// virus scanning.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FilesError {
@@ -128,6 +129,33 @@ pub enum FilesError {
     /// The storage backend failed.
     #[error("storage failed: {0}")]
     Storage(#[from] puratan_core::Error),
+
+    // ---- virus scanning ----------------------------------------------------
+    /// The virus scanner cannot be reached or did not answer in time.
+    /// Retryable: the file waits (see [`crate::scan`]).
+    #[error("the virus scanner ({scanner}) is unavailable: {reason}")]
+    ScannerUnavailable {
+        scanner: &'static str,
+        reason: String,
+    },
+
+    /// The virus scanner answered with an error or with something that is
+    /// not a verdict. The file waits, like for an outage.
+    #[error("the virus scanner ({scanner}) failed: {reason}")]
+    ScannerFailed {
+        scanner: &'static str,
+        reason: String,
+    },
+
+    /// The file is larger than the virus scanner accepts, so it can never be
+    /// scanned (and is therefore never processed). `limit` is the scanner's
+    /// limit in bytes when known.
+    #[error("the file is too large to be scanned for viruses{}", scan_limit_text(*.limit))]
+    ScanTooLarge { limit: Option<u64> },
+}
+
+fn scan_limit_text(limit: Option<u64>) -> String {
+    limit.map_or_else(String::new, |l| format!(" (at most {l} bytes)"))
 }
 
 impl FilesError {
@@ -157,6 +185,9 @@ impl FilesError {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::TooManyChunks { .. } => "upload_too_many_chunks",
             Self::Storage(_) => "storage_error",
+            Self::ScannerUnavailable { .. } => "scanner_unavailable",
+            Self::ScannerFailed { .. } => "scanner_error",
+            Self::ScanTooLarge { .. } => "scan_too_large",
         }
     }
 
@@ -166,7 +197,9 @@ impl FilesError {
             Self::UnsupportedVersion => 412,
             Self::WrongContentType => 415,
             Self::OffsetMismatch { .. } => 409,
-            Self::TooLarge { .. } | Self::QuotaExceeded { .. } => 413,
+            Self::TooLarge { .. } | Self::QuotaExceeded { .. } | Self::ScanTooLarge { .. } => 413,
+            Self::ScannerUnavailable { .. } => 503,
+            Self::ScannerFailed { .. } => 502,
             Self::ChecksumMismatch => 460,
             Self::UploadNotFound => 404,
             Self::UploadExpired => 410,

@@ -28,6 +28,7 @@
 pub mod detect;
 pub mod error;
 pub mod format;
+pub mod scan;
 mod svg;
 pub mod tus;
 

@@ -21,6 +21,7 @@ pub mod orders;
 pub mod products;
 pub mod ratelimit;
 pub mod refresh;
+pub mod scanner;
 pub mod service;
 pub mod session;
 pub mod smtp;
@@ -207,6 +208,27 @@ macro_rules! refresh_store_suite {
                 refresh_tokens_end_to_end_reuse,
                 refresh_tokens_concurrent_use_fails_closed,
                 refresh_tokens_logout_and_expiry,
+            ]
+        );
+    };
+}
+
+#[macro_export]
+macro_rules! scanner_suite {
+    ($make:expr) => {
+        $crate::__suite!(
+            scanner,
+            $make,
+            [
+                scanner_answers_ping_and_passes_clean_files,
+                scanner_detects_eicar,
+                scanner_hash_signature_matches_the_whole_file_only,
+                scanner_finds_embedded_eicar_across_chunk_boundaries,
+                scanner_empty_input_is_clean,
+                scanner_scans_large_input_to_the_end,
+                scanner_refuses_input_over_its_limit,
+                scanner_concurrent_scans_all_answer,
+                scanner_pipeline_quarantines_and_passes,
             ]
         );
     };

@@ -66,3 +66,10 @@ mod refresh {
         Arc::new(MemoryRefreshStore::new()) as Arc<dyn RefreshStore>
     ));
 }
+mod scanner {
+    use super::*;
+    use puratan_files::scan::Scanner;
+    puratan_testkit::scanner_suite!(Some(
+        Arc::new(puratan_testkit::scanner::memory_scanner()) as Arc<dyn Scanner>
+    ));
+}

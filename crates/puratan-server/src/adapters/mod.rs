@@ -3,6 +3,7 @@
 //! (driver error → `puratan_core::Error` mapping), then one file per port
 //! it implements. Driver types never leave these modules.
 
+pub mod clamav;
 pub mod localfs;
 pub mod mongo;
 pub mod notify;

@@ -1,6 +1,7 @@
 //! The shared conformance suites (crates/puratan-testkit) against every
 //! adapter in this crate. One test binary keeps link time down.
 
+mod clamav;
 mod localfs;
 mod mongo;
 mod rabbitmq;
