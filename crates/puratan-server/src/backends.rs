@@ -38,8 +38,11 @@ pub async fn storage(config: &Config) -> anyhow::Result<(Repos, Probe)> {
 }
 
 /// [`storage`], plus the SQLite store itself on the embedded default (its
-/// security state table backs the in-process session store).
-async fn open_storage(config: &Config) -> anyhow::Result<((Repos, Probe), Option<SqliteStore>)> {
+/// security state table backs the in-process session store) or the
+/// MongoDB store (for the upload store).
+async fn open_storage(
+    config: &Config,
+) -> anyhow::Result<((Repos, Probe), Option<SqliteStore>, Option<MongoStore>)> {
     Ok(match config.storage {
         StorageBackend::Embedded => {
             let s = SqliteStore::open(&config.sqlite)?;
@@ -60,11 +63,12 @@ async fn open_storage(config: &Config) -> anyhow::Result<((Repos, Probe), Option
                 s.catalogs(),
                 s.refresh_tokens(),
             );
-            ((repos, probe), Some(kept))
+            ((repos, probe), Some(kept), None)
         }
         StorageBackend::Mongodb => {
             let s = MongoStore::connect(&config.mongodb).await?;
             s.ensure_indexes().await?;
+            let kept = s.clone();
             let probe_store = s.clone();
             let probe = Probe {
                 name: "mongodb",
@@ -81,21 +85,21 @@ async fn open_storage(config: &Config) -> anyhow::Result<((Repos, Probe), Option
                 s.catalogs(),
                 s.refresh_tokens(),
             );
-            ((repos, probe), None)
+            ((repos, probe), None, Some(kept))
         }
     })
 }
 
 pub async fn build(config: Config) -> anyhow::Result<App> {
     let mut probes = Vec::new();
-    let (((products, users, orders, audit, catalogs, refresh_store), probe), sqlite) =
+    let (((products, users, orders, audit, catalogs, refresh_store), probe), sqlite, mongo) =
         open_storage(&config).await?;
     probes.push(probe);
-    // tus upload state: in the SQLite file on the embedded default; in
-    // memory on MongoDB deployments (one replica, or sticky routing).
-    let upload_store: Arc<dyn puratan_files::tus::UploadStore> = match &sqlite {
-        Some(db) => db.uploads(),
-        None => Arc::new(puratan_files::tus::MemoryUploadStore::new()),
+    // tus upload state, next to the rest of the data.
+    let upload_store: Arc<dyn puratan_files::tus::UploadStore> = match (&sqlite, &mongo) {
+        (Some(db), _) => db.uploads(),
+        (None, Some(db)) => db.uploads().await?,
+        (None, None) => Arc::new(puratan_files::tus::MemoryUploadStore::new()),
     };
 
     let (cache, sessions, rate_limiter): (

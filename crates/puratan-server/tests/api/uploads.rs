@@ -1013,3 +1013,56 @@ async fn cors_exposes_the_tus_headers() {
         assert!(exposed.contains(h), "{exposed}");
     }
 }
+
+/// Two replicas on one MongoDB database (and one file store): an upload
+/// started on one is resumed and finished on the other. Needs the test
+/// MongoDB (`scripts/services/mongo.sh`, or `PURATAN_TEST_MONGO_URI`).
+#[tokio::test]
+async fn on_mongodb_any_replica_resumes_an_upload() {
+    let uri = std::env::var("PURATAN_TEST_MONGO_URI")
+        .unwrap_or_else(|_| "mongodb://127.0.0.1:27018/?retryWrites=false".to_owned());
+    let probe = async {
+        let client = mongodb::Client::with_uri_str(&uri).await?;
+        client
+            .database("admin")
+            .run_command(mongodb::bson::doc! { "ping": 1 })
+            .await
+    };
+    let reachable = tokio::time::timeout(Duration::from_secs(5), probe)
+        .await
+        .map_err(|_| "timed out".to_owned())
+        .and_then(|r| r.map_err(|e| e.to_string()));
+    if puratan_testkit::service::require("MongoDB", reachable).is_none() {
+        return;
+    }
+    let database = puratan_testkit::service::unique("tus");
+    let files = tempfile::tempdir().expect("tmp");
+    let on_mongo = |c: &mut Config| {
+        c.storage = puratan_server::config::StorageBackend::Mongodb;
+        c.mongodb.uri = uri.clone();
+        c.mongodb.database = database.clone();
+        c.files.root = files.path().to_path_buf();
+    };
+    let a = app_with(on_mongo).await;
+    let b = app_with(on_mongo).await;
+    let tokens = a.customer("ann@example.com").await;
+    let t = access(&tokens);
+    let src = data(3 * CHUNK, 11);
+    let path = a.create_upload(t, src.len()).await;
+    let r = a.patch_at(t, &path, 0, &src[..CHUNK]).await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(b.offset_of(t, &path).await, CHUNK as u64);
+    let r = b.patch_at(t, &path, CHUNK, &src[CHUNK..]).await;
+    assert_eq!(r.status(), 204);
+    // The stale replica's view is the shared one: a late PATCH conflicts.
+    let r = a.patch_at(t, &path, CHUNK, &src[CHUNK..]).await;
+    expect_error(r, 409, "tus_offset_mismatch").await;
+    let (_, bytes) = a.stored(id_of(&path)).await;
+    assert_eq!(bytes, src);
+    let client = mongodb::Client::with_uri_str(&uri).await.expect("client");
+    client
+        .database(&database)
+        .drop()
+        .await
+        .expect("drop test database");
+}

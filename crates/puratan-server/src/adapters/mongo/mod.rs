@@ -39,6 +39,7 @@ mod indexes;
 mod orders;
 mod products;
 mod refresh;
+mod uploads;
 mod users;
 
 use std::fmt;
@@ -57,6 +58,7 @@ pub use config::MongoConfig;
 pub use orders::MongoOrderRepo;
 pub use products::MongoProductRepo;
 pub use refresh::MongoRefreshStore;
+pub use uploads::MongoUploadStore;
 pub use users::MongoUserRepo;
 
 /// Collection names.

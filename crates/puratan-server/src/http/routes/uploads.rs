@@ -23,6 +23,12 @@
 //!   (401, 403, body too large, 5xx) is an [`ApiError`]. Every response of
 //!   the group carries `Tus-Resumable: 1.0.0`.
 //!
+//! Upload state lives next to the rest of the data — the SQLite file on
+//! the embedded default (`adapters/sqlite/uploads.rs`), MongoDB on service
+//! deployments (`adapters/mongo/uploads.rs`, so any replica can serve any
+//! request of an upload) — and the bytes in the file store, one blob per
+//! chunk under `tus/<id>/`.
+//!
 //! [`UploadService`] bundles the protocol server with its store;
 //! [`start_cleanup`] runs `cleanup_expired` every
 //! `uploads.cleanup_interval_secs` until shutdown.
