@@ -1,8 +1,10 @@
 //! # puratan-files
 //!
 //! The artwork pipeline: format detection ([`detect()`]), per-product allow
-//! lists ([`check_allowed`]) and the server side of the tus 1.0 resumable
-//! upload protocol ([`tus`]). Scanning, preflight and previews follow.
+//! lists ([`check_allowed`]), the server side of the tus 1.0 resumable
+//! upload protocol ([`tus`]) and the virus-scanning port with its pipeline
+//! rule ([`scan`]: a scanner that is down makes files wait, never pass).
+//! Preflight and previews follow.
 //!
 //! Everything here is a library over `puratan-core`'s ports: no clock reads
 //! (time is a parameter), no sockets, no files, no HTTP framework. The
