@@ -90,7 +90,9 @@ pub trait UploadStore: Send + Sync + 'static {
     /// Removes the record; returns it if it existed.
     async fn remove(&self, id: &str) -> Result<Option<Upload>, FilesError>;
 
-    /// Up to `limit` uploads with `expires_at <= now`.
+    /// Up to `limit` *unfinished* uploads with `expires_at <= now`.
+    /// Finished uploads never expire here: they are the customer's artwork
+    /// and leave only through the pipeline that processes them.
     async fn expired(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Upload>, FilesError>;
 
     /// Bytes reserved by `owner` (sum of declared lengths).
@@ -191,7 +193,7 @@ impl UploadStore for MemoryUploadStore {
             .uploads
             .lock()
             .values()
-            .filter(|u| u.expires_at <= now)
+            .filter(|u| u.expires_at <= now && !u.is_complete())
             .take(limit)
             .cloned()
             .collect())

@@ -211,6 +211,7 @@ pub fn error_code_reference() -> String {
         ));
     }
     out.push_str("\nPricing errors (`POST /api/v1/quotes`, `puratan quote`) use the pricing engine's own codes, listed in crates/puratan-pricing's documentation, with HTTP status 422.\n");
+    out.push_str("\nUpload errors (`/files/`, tus) keep the tus protocol's HTTP statuses (404, 409, 410, 412, 413, 415, 460) and use puratan-files' codes: `tus_unsupported_version`, `tus_missing_header`, `tus_invalid_header`, `tus_wrong_content_type`, `tus_offset_mismatch`, `tus_unsupported_checksum`, `tus_checksum_mismatch`, `upload_too_large`, `upload_quota_exceeded` (`details.quota`, `details.reserved`), `upload_not_found`, `upload_expired`, `upload_too_many_chunks`.\n");
     out
 }
 

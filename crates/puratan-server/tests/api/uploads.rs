@@ -753,16 +753,22 @@ async fn the_cleanup_task_removes_abandoned_uploads_and_their_bytes() {
             .expect("reserved"),
         2 * CHUNK as u64
     );
+    // The record goes first (so no PATCH can continue), then the blobs:
+    // wait for both.
     let mut gone = false;
     for _ in 0..100 {
-        if inner.uploads.store.get(&id).await.expect("get").is_none() {
+        if inner.uploads.store.get(&id).await.expect("get").is_none()
+            && inner.files.list(&blobs).await.expect("list").is_empty()
+        {
             gone = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(gone, "the cleanup task removed the abandoned upload");
-    assert!(inner.files.list(&blobs).await.expect("list").is_empty());
+    assert!(
+        gone,
+        "the cleanup task removed the abandoned upload and its bytes"
+    );
     assert_eq!(
         inner
             .uploads
@@ -1065,4 +1071,62 @@ async fn on_mongodb_any_replica_resumes_an_upload() {
         .drop()
         .await
         .expect("drop test database");
+}
+
+/// Cleanup is for abandoned uploads only: a finished upload is the
+/// customer's artwork and outlives its `Upload-Expires`.
+#[tokio::test]
+async fn finished_uploads_survive_the_cleanup() {
+    let app = app_with(|c| {
+        c.uploads.expiry_secs = 1;
+        c.uploads.cleanup_interval_secs = 3600;
+    })
+    .await;
+    let tokens = app.customer("ann@example.com").await;
+    let t = access(&tokens);
+    let done = app.create_upload(t, CHUNK).await;
+    assert_eq!(
+        app.patch_at(t, &done, 0, &data(CHUNK, 3)).await.status(),
+        204
+    );
+    let abandoned = app.create_upload(t, 2 * CHUNK).await;
+    assert_eq!(
+        app.patch_at(t, &abandoned, 0, &data(CHUNK, 4))
+            .await
+            .status(),
+        204
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let inner = app.app();
+    let removed = inner
+        .uploads
+        .tus
+        .cleanup_expired(chrono::Utc::now())
+        .await
+        .expect("cleanup");
+    assert_eq!(removed, 1, "only the unfinished upload");
+    let kept = inner
+        .uploads
+        .store
+        .get(id_of(&done))
+        .await
+        .expect("get")
+        .expect("the finished upload is kept");
+    assert!(kept.is_complete());
+    assert!(
+        inner
+            .uploads
+            .store
+            .get(id_of(&abandoned))
+            .await
+            .expect("get")
+            .is_none()
+    );
+    let (_, bytes) = inner
+        .uploads
+        .tus
+        .read_upload(id_of(&done))
+        .await
+        .expect("bytes still there");
+    assert_eq!(bytes.len(), CHUNK);
 }

@@ -377,7 +377,7 @@ impl UploadStore for SqliteUploads {
             .read(move |c| {
                 let ids = c
                     .prepare_cached(
-                        "SELECT id FROM uploads WHERE expires_us <= ?1 ORDER BY expires_us LIMIT ?2",
+                        "SELECT id FROM uploads WHERE expires_us <= ?1 AND upload_offset < length ORDER BY expires_us LIMIT ?2",
                     )
                     .and_then(|mut s| {
                         s.query_map(params![micros(now), limit], |r| r.get::<_, String>(0))?
