@@ -14,6 +14,7 @@ pub mod audit;
 pub mod cache;
 pub mod catalogs;
 pub mod events;
+pub mod file_repo;
 pub mod files;
 pub mod fixtures;
 pub mod oidc;
@@ -40,6 +41,22 @@ macro_rules! __suite {
                 $crate::$module::$test(port).await;
             }
         )*
+    };
+}
+
+#[macro_export]
+macro_rules! file_repo_suite {
+    ($make:expr) => {
+        $crate::__suite!(
+            file_repo,
+            $make,
+            [
+                file_crud,
+                file_stale_update,
+                file_list_by_owner_paged,
+                file_pending_scan,
+            ]
+        );
     };
 }
 

@@ -73,3 +73,7 @@ mod scanner {
         Arc::new(puratan_testkit::scanner::memory_scanner()) as Arc<dyn Scanner>
     ));
 }
+mod file_repo {
+    use super::*;
+    puratan_testkit::file_repo_suite!(Some(Arc::new(MemoryFileRepo::new()) as Arc<dyn FileRepo>));
+}

@@ -10,6 +10,7 @@ mod audit;
 mod cache;
 mod catalogs;
 mod events;
+mod file_repo;
 mod files;
 mod notify;
 mod paging;
@@ -24,6 +25,7 @@ pub use events::{
     Acker, Delivery, EventBus, Exchange, ExchangeKind, Message, Subscriber, Subscription,
     topic_matches,
 };
+pub use file_repo::{FileRecord, FileRepo, FileStatus};
 pub use files::{FileStore, validate_key};
 pub use notify::{Notification, NotificationKind, Notifier};
 pub use paging::{Cursor, Page, PageRequest};
