@@ -68,6 +68,10 @@ mod orders {
     use super::*;
     puratan_testkit::order_repo_suite!(store().await.map(|s| s.orders()));
 }
+mod file_repo {
+    use super::*;
+    puratan_testkit::file_repo_suite!(store().await.map(|s| s.file_records()));
+}
 mod audit {
     use super::*;
     puratan_testkit::audit_log_suite!(store().await.map(|s| s.audit()));

@@ -31,6 +31,10 @@ mod orders {
     use super::*;
     puratan_testkit::order_repo_suite!(Some(store().orders()));
 }
+mod file_repo {
+    use super::*;
+    puratan_testkit::file_repo_suite!(Some(store().file_records()));
+}
 mod audit {
     use super::*;
     puratan_testkit::audit_log_suite!(Some(store().audit()));

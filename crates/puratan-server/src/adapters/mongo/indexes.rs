@@ -18,6 +18,8 @@
 //! | `users`    | `identities` `{identities}` (multikey) | get_by_identity |
 //! | `orders`   | `customer_newest` `{customer_id, _id: -1}` | list_by_customer |
 //! | `orders`   | `status_queue` `{status, priority: -1, due_ms, _id}` | list_by_status |
+//! | `files`    | `owner_newest` `{owner, _id: -1}` | list_by_owner |
+//! | `files`    | `status_oldest` `{status, _id}` | pending_scan |
 //! | `audit`    | `actor_recent` `{actor, at: -1, _id: -1}` | recent(actor) |
 //! | `audit`    | `recent` `{at: -1, _id: -1}` | recent() |
 //! | `refresh_families` | `subject` `{subject}` | revoke_subject |
@@ -36,7 +38,7 @@ use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
 use puratan_core::Result;
 
-use super::{AUDIT, CATALOGS, ORDERS, PRODUCTS, REFRESH_FAMILIES, USERS, error};
+use super::{AUDIT, CATALOGS, FILES, ORDERS, PRODUCTS, REFRESH_FAMILIES, USERS, error};
 
 fn index(name: &str, keys: Document, unique: bool) -> IndexModel {
     let options = IndexOptions::builder()
@@ -102,6 +104,13 @@ pub(crate) fn all() -> Vec<(&'static str, Vec<IndexModel>)> {
                     false,
                 ),
                 index("recent", doc! { "at": -1, "_id": -1 }, false),
+            ],
+        ),
+        (
+            FILES,
+            vec![
+                index("owner_newest", doc! { "owner": 1, "_id": -1 }, false),
+                index("status_oldest", doc! { "status": 1, "_id": 1 }, false),
             ],
         ),
         (

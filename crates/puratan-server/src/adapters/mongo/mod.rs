@@ -35,6 +35,7 @@ mod audit;
 mod catalogs;
 mod config;
 mod error;
+mod files;
 mod indexes;
 mod orders;
 mod products;
@@ -55,6 +56,7 @@ use puratan_core::{Error, Result};
 pub use audit::MongoAuditLog;
 pub use catalogs::MongoCatalogRepo;
 pub use config::MongoConfig;
+pub use files::MongoFileRepo;
 pub use orders::MongoOrderRepo;
 pub use products::MongoProductRepo;
 pub use refresh::MongoRefreshStore;
@@ -66,6 +68,7 @@ pub(crate) const PRODUCTS: &str = "products";
 pub(crate) const USERS: &str = "users";
 pub(crate) const ORDERS: &str = "orders";
 pub(crate) const AUDIT: &str = "audit";
+pub(crate) const FILES: &str = "files";
 pub(crate) const CATALOGS: &str = "catalogs";
 pub(crate) const SETTINGS: &str = "settings";
 pub(crate) const REFRESH_TOKENS: &str = "refresh_tokens";
@@ -160,6 +163,10 @@ impl MongoStore {
             self.collection(REFRESH_TOKENS),
             self.collection(REFRESH_FAMILIES),
         ))
+    }
+
+    pub fn file_records(&self) -> Arc<dyn puratan_core::ports::FileRepo> {
+        Arc::new(MongoFileRepo::new(self.collection(FILES)))
     }
 
     pub fn audit(&self) -> Arc<dyn AuditLog> {

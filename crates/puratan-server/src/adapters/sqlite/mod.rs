@@ -16,6 +16,7 @@ mod audit;
 mod catalogs;
 mod config;
 mod error;
+mod files;
 mod orders;
 mod products;
 mod refresh;
@@ -96,6 +97,9 @@ impl SqliteStore {
     }
     pub fn refresh_tokens(&self) -> Arc<dyn puratan_core::auth::tokens::RefreshStore> {
         Arc::new(refresh::SqliteRefresh(self.clone()))
+    }
+    pub fn file_records(&self) -> Arc<dyn puratan_core::ports::FileRepo> {
+        Arc::new(files::SqliteFiles(self.clone()))
     }
     pub fn audit(&self) -> Arc<dyn AuditLog> {
         Arc::new(audit::SqliteAudit(self.clone()))

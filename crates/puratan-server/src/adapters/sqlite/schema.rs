@@ -125,6 +125,19 @@ CREATE TABLE upload_chunks (
     PRIMARY KEY (upload_id, start)
 ) STRICT, WITHOUT ROWID;
 "#,
+    // Stored artwork files (adapters/sqlite/files.rs): the intake record
+    // of a finished upload; the bytes are in the file store.
+    r#"
+CREATE TABLE files (
+    id      TEXT PRIMARY KEY,
+    owner   TEXT NOT NULL,
+    status  TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    doc     TEXT NOT NULL
+) STRICT;
+CREATE INDEX files_owner ON files (owner, id);
+CREATE INDEX files_status ON files (status, id);
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
