@@ -101,6 +101,18 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         (None, Some(db)) => db.uploads().await?,
         (None, None) => Arc::new(puratan_files::tus::MemoryUploadStore::new()),
     };
+    let file_records: Arc<dyn puratan_core::ports::FileRepo> = match (&sqlite, &mongo) {
+        (Some(db), _) => db.file_records(),
+        (None, Some(db)) => db.file_records(),
+        (None, None) => Arc::new(puratan_core::memory::MemoryFileRepo::new()),
+    };
+    let scanner: Option<Arc<dyn puratan_files::scan::Scanner>> = match &config.uploads.scanner {
+        Some(c) => Some(Arc::new(
+            crate::adapters::clamav::ClamavScanner::new(c.clone())
+                .map_err(|e| anyhow::anyhow!("invalid configuration: uploads.scanner: {e}"))?,
+        )),
+        None => None,
+    };
 
     let (cache, sessions, rate_limiter): (
         Arc<dyn Cache>,
@@ -169,6 +181,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         &config.uploads,
         upload_store,
         files.clone(),
+        scanner,
     );
     let signer = quote_signer(&config.quotes, files.as_ref()).await?;
     let pricing = PricingService::new(catalogs, signer).await?;
@@ -200,6 +213,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         local_limiter: MemoryRateLimiter::new(),
         events,
         files,
+        file_records,
         pricing,
         metrics: Metrics::new(),
         probes,

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod events;
 pub mod http;
+pub mod intake;
 pub mod metrics;
 pub mod pricing;
 pub mod profile_cache;

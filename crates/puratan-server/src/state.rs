@@ -53,6 +53,8 @@ pub struct AppInner {
     pub local_limiter: MemoryRateLimiter,
     pub events: Arc<dyn EventBus>,
     pub files: Arc<dyn FileStore>,
+    /// Records of stored artwork files (the upload intake).
+    pub file_records: Arc<dyn puratan_core::ports::FileRepo>,
     /// Active pricing catalog (in memory), versions and quote signing.
     pub pricing: PricingService,
     pub metrics: Metrics,

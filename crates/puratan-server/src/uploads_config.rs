@@ -8,7 +8,14 @@
 //! expiry_secs = 86400             # an upload must finish within this
 //! cleanup_interval_secs = 300     # how often expired uploads are removed
 //! max_chunks = 10000              # most PATCH requests per upload
+//! scan_retry_secs = 60            # how often pending_scan files are rescanned
+//!
+//! [uploads.scanner]               # optional: clamd (see adapters/clamav)
+//! address = "tcp://127.0.0.1:3310"
 //! ```
+//!
+//! Without `[uploads.scanner]` finished files are stored `ready` but not
+//! scanned (see `crate::intake`).
 //!
 //! A request body is held in memory while it is checked (size, checksum)
 //! and written, so `max_chunk` bounds the memory one request can use;
@@ -39,6 +46,12 @@ pub struct UploadsConfig {
     pub cleanup_interval_secs: u64,
     /// Most chunks (successful `PATCH` requests) one upload may have.
     pub max_chunks: usize,
+    /// Seconds between two rescans of files whose scan found the scanner
+    /// down (`pending_scan`).
+    pub scan_retry_secs: u64,
+    /// The virus scanner (clamd) the intake uses; none: files are not
+    /// scanned.
+    pub scanner: Option<crate::adapters::clamav::ClamavConfig>,
 }
 
 impl Default for UploadsConfig {
@@ -50,6 +63,8 @@ impl Default for UploadsConfig {
             expiry_secs: 24 * 60 * 60,
             cleanup_interval_secs: 300,
             max_chunks: 10_000,
+            scan_retry_secs: 60,
+            scanner: None,
         }
     }
 }
@@ -82,6 +97,9 @@ impl UploadsConfig {
         }
         if self.cleanup_interval_secs == 0 {
             return Err(("uploads.cleanup_interval_secs", "must be greater than 0"));
+        }
+        if self.scan_retry_secs == 0 {
+            return Err(("uploads.scan_retry_secs", "must be greater than 0"));
         }
         if self.max_chunks == 0 {
             return Err(("uploads.max_chunks", "must be greater than 0"));

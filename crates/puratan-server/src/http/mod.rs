@@ -39,7 +39,8 @@ use crate::state::App;
         routes::auth::totp_enrol, routes::auth::totp_confirm, routes::auth::totp_disable, routes::auth::recovery_codes, routes::auth::jwks, routes::auth::oauth_start, routes::auth::oauth_callback,
         routes::me::get_me, routes::me::patch_me, routes::me::list_sessions, routes::me::revoke_session, routes::me::history,
         routes::admin_users::list, routes::admin_users::get, routes::admin_users::set_status, routes::admin_users::set_roles, routes::admin_users::message,
-        routes::uploads::options, routes::uploads::create, routes::uploads::head, routes::uploads::patch, routes::uploads::delete, routes::uploads::method_override),
+        routes::uploads::options, routes::uploads::create, routes::uploads::head, routes::uploads::patch, routes::uploads::delete, routes::uploads::method_override,
+        routes::files::get, routes::files::list),
     modifiers(&SecurityAddon),
     components(schemas(error::ErrorBody)),
     tags((name = "catalog", description = "Public product catalog"), (name = "quotes", description = "Instant, signed prices"), (name = "operations", description = "Health and metrics"), (name = "admin", description = "Catalog and customer management (admin role, or the bootstrap admin token)"), (name = "auth", description = "Registration, login, 2FA, tokens"), (name = "account", description = "The caller's profile and sessions"), (name = "uploads", description = "Artwork uploads: the tus 1.0 resumable upload protocol (creation, creation-with-upload, termination, checksum sha256, expiration)"))
@@ -131,6 +132,8 @@ fn auth_routes(app: &App) -> Router<App> {
         .route("/api/v1/me/sessions", get(me::list_sessions))
         .route("/api/v1/me/sessions/{id}", delete(me::revoke_session))
         .route("/api/v1/me/history", get(me::history))
+        .route("/api/v1/files", get(routes::files::list))
+        .route("/api/v1/files/{id}", get(routes::files::get))
         .route("/api/v1/admin/users", get(routes::admin_users::list))
         .route("/api/v1/admin/users/{id}", get(routes::admin_users::get))
         .route(

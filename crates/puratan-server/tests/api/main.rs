@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod catalog;
+mod files;
 mod gateway;
 mod oidc;
 mod quotes;

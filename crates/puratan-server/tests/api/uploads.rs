@@ -58,7 +58,7 @@ fn id_of(url: &str) -> &str {
 
 impl TestApp {
     /// One tus request; `headers` beyond `Tus-Resumable: 1.0.0`.
-    async fn tus(
+    pub(crate) async fn tus(
         &self,
         method: &str,
         path: &str,
@@ -83,7 +83,7 @@ impl TestApp {
     }
 
     /// Creates an upload of `len` bytes; returns its path (`/files/<id>`).
-    async fn create_upload(&self, token: &str, len: usize) -> String {
+    pub(crate) async fn create_upload(&self, token: &str, len: usize) -> String {
         let r = self
             .tus(
                 "POST",
@@ -97,7 +97,7 @@ impl TestApp {
         header(&r, "location")
     }
 
-    async fn patch_at(
+    pub(crate) async fn patch_at(
         &self,
         token: &str,
         path: &str,
@@ -136,7 +136,7 @@ impl TestApp {
     }
 }
 
-fn header(r: &reqwest::Response, name: &str) -> String {
+pub(crate) fn header(r: &reqwest::Response, name: &str) -> String {
     r.headers()
         .get(name)
         .unwrap_or_else(|| panic!("no {name} header"))

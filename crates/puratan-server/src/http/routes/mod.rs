@@ -2,6 +2,7 @@ pub mod admin;
 pub mod admin_users;
 pub mod auth;
 pub mod auth_schema;
+pub mod files;
 pub mod health;
 pub mod me;
 pub mod products;

@@ -62,6 +62,8 @@ pub struct UploadService {
     pub tus: TusServer,
     pub store: Arc<dyn UploadStore>,
     pub config: UploadsConfig,
+    /// The virus scanner of the intake (`uploads.scanner`), if any.
+    pub scanner: crate::intake::ScannerSlot,
 }
 
 impl std::fmt::Debug for UploadService {
@@ -77,6 +79,7 @@ impl UploadService {
         config: &UploadsConfig,
         store: Arc<dyn UploadStore>,
         files: Arc<dyn FileStore>,
+        scanner: Option<Arc<dyn puratan_files::scan::Scanner>>,
     ) -> Self {
         Self {
             tus: TusServer::new(
@@ -87,6 +90,7 @@ impl UploadService {
             ),
             store,
             config: config.clone(),
+            scanner: crate::intake::ScannerSlot::new(scanner),
         }
     }
 }
@@ -243,6 +247,16 @@ async fn run(
         user: user.clone(),
     };
     let r = app.uploads.tus.handle(req, Utc::now()).await;
+    let file = match &r.completed {
+        Some(done) => match crate::intake::intake(app, done).await {
+            Ok(f) => Some(f.id),
+            Err(e) => {
+                tracing::error!(upload = %done.id, error = %e, request_id = %request_id::current(), "file intake failed; the finished upload is kept");
+                None
+            }
+        },
+        None => None,
+    };
     let details = if r.error == Some("upload_quota_exceeded") {
         let reserved = app.uploads.store.reserved_bytes(&user).await.ok();
         Some(serde_json::json!({
@@ -252,7 +266,11 @@ async fn run(
     } else {
         None
     };
-    respond(r, details)
+    let mut resp = respond(r, details);
+    if let Some(id) = file.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        resp.headers_mut().insert("puratan-file-id", id);
+    }
+    resp
 }
 
 /// Server capabilities (tus discovery). No token needed.
