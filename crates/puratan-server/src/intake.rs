@@ -247,7 +247,12 @@ pub async fn rescan_pending(app: &App) -> Result<usize, FilesError> {
                 };
             }
         }
-        let record = app.file_records.update(record).await?;
+        let record = match app.file_records.update(record).await {
+            Ok(r) => r,
+            // Another replica's rescan got there first.
+            Err(puratan_core::Error::Conflict { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        };
         if !matches!(record.status, FileStatus::Ready) {
             match app.files.delete(&key).await {
                 Ok(()) => {}

@@ -308,6 +308,9 @@ fn cors(app: &App) -> Option<CorsLayer> {
                 HeaderName::from_static("tus-extension"),
                 HeaderName::from_static("tus-max-size"),
                 HeaderName::from_static("tus-checksum-algorithm"),
+                // The stored file's record, on the request that completed
+                // an upload (intake).
+                HeaderName::from_static("puratan-file-id"),
             ]),
     )
 }

@@ -1015,6 +1015,7 @@ async fn cors_exposes_the_tus_headers() {
         "tus-extension",
         "tus-max-size",
         "upload-expires",
+        "puratan-file-id",
     ] {
         assert!(exposed.contains(h), "{exposed}");
     }
