@@ -223,3 +223,44 @@ async fn a_file_waits_while_the_scanner_is_down_then_becomes_ready() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_rescan_that_finds_a_signature_quarantines_the_waiting_file() {
+    let app = spawn_app_with(|c| c.uploads.scan_retry_secs = 1).await;
+    let scanner = Arc::new(MemoryScanner::new().with_pattern(b"PURATAN-BAD-MARKER", "Test.Marker"));
+    scanner.set_down(true);
+    app.app()
+        .uploads
+        .scanner
+        .set(Some(scanner.clone() as Arc<dyn Scanner>));
+    let ann = app.customer("ann@example.com").await;
+    let user = app.user_id(&ann).await;
+    let id = app
+        .upload_file(access(&ann), "flyer.pdf", &pdf(b"PURATAN-BAD-MARKER"))
+        .await;
+    let f = app.file_json(access(&ann), &id).await;
+    assert_eq!(f["status"], "pending_scan", "{f}");
+    let sha = f["sha256"].as_str().expect("sha").to_owned();
+    scanner.set_down(false);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let f = app.file_json(access(&ann), &id).await;
+        if f["status"] == "quarantined" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "still {f}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(app.keys("originals/").await.is_empty());
+    assert_eq!(
+        app.keys("quarantine/").await,
+        vec![format!("quarantine/{sha}")]
+    );
+    let audit = app
+        .app()
+        .audit
+        .recent(Some(&user), 50)
+        .await
+        .expect("audit");
+    assert!(audit.iter().any(|e| e.action == "files.quarantined"));
+}
