@@ -483,7 +483,7 @@ impl Catalog {
         let out = py.detach(|| price_jsonl(inner, text, threads));
         // Bytes, not str: a bulk result goes to a file or a socket, and
         // building a 70 MB str would re-scan and widen every character.
-        Ok(pyo3::types::PyBytes::new(py, out.as_bytes()))
+        Ok(pyo3::types::PyBytes::new(py, &out))
     }
 
     /// Streams a JSON Lines file of requests into a JSON Lines file of
@@ -608,7 +608,7 @@ fn price_line(
     catalog: &puratan_pricing::Catalog,
     index: usize,
     line: &[u8],
-    out: &mut String,
+    out: &mut Vec<u8>,
 ) -> bool {
     let priced = std::str::from_utf8(line)
         .map_err(|_| invalid_request("the line is not UTF-8"))
@@ -616,7 +616,7 @@ fn price_line(
         .and_then(|r| catalog.quote(&r));
     let failed = match priced {
         Ok(quote) => {
-            out.push_str(&quote.to_json());
+            quote.write_json(out);
             false
         }
         Err(e) => {
@@ -628,11 +628,11 @@ fn price_line(
             if let Some(field) = e.field() {
                 error["field"] = Value::from(field);
             }
-            out.push_str(&serde_json::json!({ "error": error }).to_string());
+            out.extend_from_slice(serde_json::json!({ "error": error }).to_string().as_bytes());
             true
         }
     };
-    out.push('\n');
+    out.push(b'\n');
     failed
 }
 
@@ -646,9 +646,9 @@ fn price_lines(
     catalog: &puratan_pricing::Catalog,
     lines: &[(usize, &[u8])],
     threads: usize,
-) -> (String, usize) {
+) -> (Vec<u8>, usize) {
     let run = |part: &[(usize, &[u8])]| {
-        let mut out = String::with_capacity(part.len() * 1024);
+        let mut out = Vec::with_capacity(part.len() * 1024);
         let mut errors = 0;
         for (index, line) in part {
             errors += usize::from(price_line(catalog, *index, line, &mut out));
@@ -664,25 +664,26 @@ fn price_lines(
             .chunks(chunk)
             .map(|part| s.spawn(move || run(part)))
             .collect();
-        let mut out = String::new();
+        let mut out = Vec::new();
         let mut errors = 0;
         for (handle, part) in handles.into_iter().zip(lines.chunks(chunk)) {
             match handle.join() {
                 Ok((text, e)) => {
-                    out.push_str(&text);
+                    out.extend_from_slice(&text);
                     errors += e;
                 }
                 Err(_) => {
                     for (index, _) in part {
-                        out.push_str(
-                            &serde_json::json!({ "error": {
+                        out.extend_from_slice(
+                            serde_json::json!({ "error": {
                                 "code": "invalid_request",
                                 "message": "pricing thread panicked",
                                 "line": index + 1,
                             }})
-                            .to_string(),
+                            .to_string()
+                            .as_bytes(),
                         );
-                        out.push('\n');
+                        out.push(b'\n');
                         errors += 1;
                     }
                 }
@@ -693,7 +694,7 @@ fn price_lines(
 }
 
 /// Prices JSON Lines held in memory (see `Catalog.quote_jsonl`).
-fn price_jsonl(catalog: &puratan_pricing::Catalog, text: &[u8], threads: usize) -> String {
+fn price_jsonl(catalog: &puratan_pricing::Catalog, text: &[u8], threads: usize) -> Vec<u8> {
     let lines: Vec<(usize, &[u8])> = text
         .split(|b| *b == b'\n')
         .enumerate()
@@ -743,7 +744,7 @@ fn stream_jsonl(
             .zip(buf.iter().map(Vec::as_slice))
             .collect();
         let (text, e) = price_lines(catalog, &lines, threads);
-        writer.write_all(text.as_bytes())?;
+        writer.write_all(&text)?;
         total += lines.len();
         errors += e;
     }

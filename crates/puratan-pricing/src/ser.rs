@@ -293,55 +293,60 @@ fn push_imposition(out: &mut Vec<u8>, key: &str, imp: &Imposition) {
 /// `serde_json::to_string(quote)`, written directly.
 pub(crate) fn quote_json(q: &Quote) -> String {
     let mut out = Vec::with_capacity(400 + 120 * (q.lines.len() + q.discounts.len()));
+    write_quote_json(q, &mut out);
+    // Only `&str` contents and ASCII were written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends the quote's JSON (the same bytes as [`quote_json`]) to `out`.
+pub(crate) fn write_quote_json(q: &Quote, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"lines\":[");
     for (i, line) in q.lines.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        push_line(&mut out, line);
+        push_line(out, line);
     }
     out.extend_from_slice(b"],\"subtotal\":");
-    push_dec_lit(&mut out, &q.subtotal);
+    push_dec_lit(out, &q.subtotal);
     out.extend_from_slice(b",\"discounts\":[");
     for (i, d) in q.discounts.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        push_discount(&mut out, d);
+        push_discount(out, d);
     }
     out.extend_from_slice(b"],\"net\":");
-    push_dec_lit(&mut out, &q.net);
+    push_dec_lit(out, &q.net);
     out.extend_from_slice(b",\"tax\":{\"region\":");
-    push_str_lit(&mut out, &q.tax.region);
+    push_str_lit(out, &q.tax.region);
     out.extend_from_slice(b",\"rate_pct\":");
-    push_dec_lit(&mut out, &q.tax.rate_pct);
+    push_dec_lit(out, &q.tax.rate_pct);
     out.extend_from_slice(b",\"amount\":");
-    push_dec_lit(&mut out, &q.tax.amount);
+    push_dec_lit(out, &q.tax.amount);
     out.extend_from_slice(b"},\"total\":");
-    push_dec_lit(&mut out, &q.total);
+    push_dec_lit(out, &q.total);
     out.extend_from_slice(b",\"currency\":");
-    push_str_lit(&mut out, &q.currency);
+    push_str_lit(out, &q.currency);
     out.extend_from_slice(b",\"unit_price\":");
-    push_dec_lit(&mut out, &q.unit_price);
+    push_dec_lit(out, &q.unit_price);
     if let Some(imp) = &q.imposition {
-        push_imposition(&mut out, ",\"imposition\":", imp);
+        push_imposition(out, ",\"imposition\":", imp);
     }
     if let Some(imp) = &q.cover_imposition {
-        push_imposition(&mut out, ",\"cover_imposition\":", imp);
+        push_imposition(out, ",\"cover_imposition\":", imp);
     }
     out.extend_from_slice(b",\"production\":{\"business_days\":");
-    push_u64(&mut out, u64::from(q.production.business_days));
+    push_u64(out, u64::from(q.production.business_days));
     out.extend_from_slice(b",\"ship_date\":\"");
     with_date(q.production.ship_date, |s| {
         out.extend_from_slice(s.as_bytes())
     });
     out.extend_from_slice(b"\"},\"catalog_version\":");
-    push_str_lit(&mut out, &q.catalog_version);
+    push_str_lit(out, &q.catalog_version);
     out.extend_from_slice(b",\"valid_until\":\"");
     with_rfc3339(&q.valid_until, |s| out.extend_from_slice(s.as_bytes()));
     out.extend_from_slice(b"\"}");
-    // Only `&str` contents and ASCII were written.
-    String::from_utf8(out).unwrap_or_default()
 }
 
 /// `serialize_with` for decimals: the same string as `rust_decimal`'s impl, faster.

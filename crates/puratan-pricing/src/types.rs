@@ -239,6 +239,12 @@ impl Quote {
     pub fn to_json(&self) -> String {
         crate::ser::quote_json(self)
     }
+
+    /// Appends the same bytes as [`Quote::to_json`] to `out` (bulk output
+    /// without an allocation per quote). The bytes are UTF-8.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        crate::ser::write_quote_json(self, out);
+    }
 }
 
 /// Same text as chrono's `Serialize` for `NaiveDate`.

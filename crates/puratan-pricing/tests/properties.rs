@@ -67,6 +67,11 @@ fn exercise(catalog: &Catalog, req: &QuoteRequest, quantities: &[u32]) {
         let text = q.to_json();
         let back: Quote = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
         assert_eq!(back.to_json(), text);
+        // The appending writer produces the same bytes after existing content.
+        let mut buf = b"prefix\n".to_vec();
+        q.write_json(&mut buf);
+        assert_eq!(&buf[..7], b"prefix\n");
+        assert_eq!(&buf[7..], text.as_bytes());
     }
     match catalog.explain(req) {
         Ok(x) => assert_eq!(Ok(&x.quote), single.as_ref()),
