@@ -259,8 +259,12 @@ async fn garbage_and_error_replies_are_failures_not_verdicts() {
         let (addr, task) = lying_server(reply, then_close).await;
         let s = ClamavScanner::new(impatient(addr)).expect("config");
         let v = s.scan(Bytes::from_static(b"%PDF-1.7\n")).await;
+        // A peer that answers garbage and closes may reset the connection
+        // before we read its reply: that is indistinguishable from an
+        // outage. Either way it is never a verdict.
         assert!(
-            matches!(v, Err(FilesError::ScannerFailed { .. })),
+            matches!(v, Err(FilesError::ScannerFailed { .. }))
+                || (then_close && matches!(v, Err(FilesError::ScannerUnavailable { .. }))),
             "{reply:?}: {v:?}"
         );
         task.abort();
