@@ -22,6 +22,7 @@ pub mod auth;
 pub mod domain;
 pub mod error;
 pub mod gcra;
+pub mod hex;
 pub mod memory;
 pub mod ports;
 pub mod protect;

@@ -84,10 +84,6 @@ pub fn quarantine_key(sha256: &str) -> String {
     format!("quarantine/{sha256}")
 }
 
-fn hex(d: &[u8]) -> String {
-    d.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The client's file name reduced to a safe display name: the last path
 /// component, printable characters other than quotes, backslashes and
 /// control characters, at most 200 characters.
@@ -112,11 +108,8 @@ pub fn sanitise_filename(name: Option<&str>) -> String {
 pub async fn intake(app: &App, upload: &Upload) -> Result<FileRecord, FilesError> {
     let (_, bytes) = app.uploads.tus.read_upload(&upload.id).await?;
     let sha256 = match upload.sha256 {
-        Some(d) => hex(&d),
-        None => {
-            use sha2::Digest as _;
-            hex(&sha2::Sha256::digest(&bytes))
-        }
+        Some(d) => puratan_core::hex::encode(&d),
+        None => puratan_core::hex::sha256(&bytes),
     };
     let owner = UserId::parse(&upload.owner)
         .map_err(|e| FilesError::Storage(puratan_core::Error::invalid("owner", e.to_string())))?;

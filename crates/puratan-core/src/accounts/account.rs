@@ -34,7 +34,7 @@ pub async fn register(
     let hasher = app.hasher.clone();
     let phc = blocking(move || hasher.hash(&password)).await??;
     let user = User::new_customer(email.clone(), display_name, Some(phc));
-    match app.users.insert(user).await {
+    match app.ports.users.insert(user).await {
         Ok(user) => {
             send_verification(app, &user).await?;
             security_event(
@@ -64,7 +64,8 @@ pub async fn register(
 
 async fn send_verification(app: &Accounts, user: &User) -> Result<(), AuthError> {
     let token = random_token("ver_")?;
-    app.sessions
+    app.ports
+        .sessions
         .put_one_time(
             &slot(VERIFY, &token),
             &user.id.to_string(),
@@ -90,7 +91,7 @@ async fn send_verification(app: &Accounts, user: &User) -> Result<(), AuthError>
 /// HTTP answer (that would leak whether an account exists).
 pub async fn notify(app: &Accounts, message: Notification) {
     let kind = message.kind;
-    if let Err(e) = app.notifier.send(message).await {
+    if let Err(e) = app.ports.notifier.send(message).await {
         tracing::error!(error = %e, ?kind, "could not send notification");
     }
 }
@@ -105,17 +106,18 @@ pub async fn verify_email(
         return Err(invalid());
     }
     let id = app
+        .ports
         .sessions
         .take_one_time(&slot(VERIFY, token))
         .await?
         .ok_or_else(invalid)?;
     let id = UserId::parse(&id).map_err(internal)?;
-    let mut user = app.users.get(id).await?;
+    let mut user = app.ports.users.get(id).await?;
     user.email_verified_at = Some(Utc::now());
     if user.status == AccountStatus::PendingVerification {
         user.status = AccountStatus::Active;
     }
-    app.users.update(user).await?;
+    app.ports.users.update(user).await?;
     security_event(
         app,
         &id.to_string(),
@@ -138,7 +140,7 @@ pub async fn change_password(
     client: &ClientInfo,
 ) -> Result<TokenPair, AuthError> {
     check_policy(&new)?;
-    let mut user = app.users.get(user_id).await?;
+    let mut user = app.ports.users.get(user_id).await?;
     let hasher = app.hasher.clone();
     let phc = user.password_hash.clone();
     blocking(move || -> Result<String, AuthError> {
@@ -151,7 +153,7 @@ pub async fn change_password(
     .await?
     .map(|h| user.password_hash = Some(h))?;
     user.security.password_changed_at = Some(Utc::now());
-    let user = app.users.update(user).await?;
+    let user = app.ports.users.update(user).await?;
     let tokens = super::second_factor::restart_sessions(app, &user, client).await?;
     security_event(
         app,
@@ -191,7 +193,7 @@ pub async fn request_reset(
     let Ok(email) = Email::parse(email) else {
         return Ok(());
     };
-    match app.users.get_by_email(&email).await {
+    match app.ports.users.get_by_email(&email).await {
         Ok(user) if user.status != AccountStatus::Disabled => {
             let token = random_token("rst_")?;
             let ttl = app.config.password_reset_ttl_secs;
@@ -200,7 +202,8 @@ pub async fn request_reset(
                 expires_at: now() + ttl,
             };
             let value = serde_json::to_string(&ticket).map_err(internal)?;
-            app.sessions
+            app.ports
+                .sessions
                 .put_one_time(&slot(RESET, &token), &value, secs(ttl))
                 .await?;
             let link = format!(
@@ -264,6 +267,7 @@ pub async fn confirm_reset(
     check_policy(&new_password)?;
     let key = slot(RESET, token);
     let raw = app
+        .ports
         .sessions
         .take_one_time(&key)
         .await?
@@ -274,14 +278,15 @@ pub async fn confirm_reset(
         return Err(invalid());
     }
     account_attempt(app, "reset_confirm", &ticket.user.to_string()).await?;
-    let mut user = app.users.get(ticket.user).await?;
+    let mut user = app.ports.users.get(ticket.user).await?;
     if user.has_totp() {
         let checked = match code {
             Some(code) => super::second_factor::verify_code_or_recovery(app, &mut user, code),
             None => Err(AuthError::OtpRequired),
         };
         if let Err(e) = checked {
-            app.sessions
+            app.ports
+                .sessions
                 .put_one_time(&key, &raw, secs(ticket.expires_at - t))
                 .await?;
             return Err(e);
@@ -292,7 +297,7 @@ pub async fn confirm_reset(
     user.security.password_changed_at = Some(Utc::now());
     user.security.failed_logins = 0;
     user.security.locked_until = None;
-    let user = app.users.update(user).await?;
+    let user = app.ports.users.update(user).await?;
     super::session::revoke_all(app, user.id).await?;
     security_event(
         app,

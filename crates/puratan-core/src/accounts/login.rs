@@ -54,7 +54,7 @@ pub async fn login(
 ) -> Result<LoginOutcome, AuthError> {
     account_attempt(app, "login", &email.trim().to_lowercase()).await?;
     let user = match Email::parse(email) {
-        Ok(email) => match app.users.get_by_email(&email).await {
+        Ok(email) => match app.ports.users.get_by_email(&email).await {
             Ok(u) => Some(u),
             Err(e) if e.kind() == ErrorKind::NotFound => None,
             Err(e) => return Err(e.into()),
@@ -122,7 +122,7 @@ pub async fn login(
         changed = true;
     }
     if changed {
-        user = app.users.update(user).await?;
+        user = app.ports.users.update(user).await?;
     }
     if user.has_totp() {
         let token = random_token("chl_")?;
@@ -131,7 +131,8 @@ pub async fn login(
             attempts: 0,
             expires_at: now() + CHALLENGE_TTL_SECS,
         };
-        app.sessions
+        app.ports
+            .sessions
             .put_one_time(
                 &slot(CHALLENGE, &token),
                 &encode(&challenge)?,
@@ -181,7 +182,7 @@ async fn record_failure(
             Utc::now() + chrono::Duration::seconds(i64::try_from(cfg.lockout_secs).unwrap_or(900)),
         );
     }
-    match app.users.update(user.clone()).await {
+    match app.ports.users.update(user.clone()).await {
         Ok(_) => {}
         // A concurrent login changed the record: the attempt still failed;
         // the counter is best effort (the per-account rate limit is the hard bound).
@@ -230,6 +231,7 @@ pub async fn second_factor(
     }
     let key = slot(CHALLENGE, challenge_token);
     let raw = app
+        .ports
         .sessions
         .take_one_time(&key)
         .await?
@@ -240,7 +242,7 @@ pub async fn second_factor(
         return Err(invalid());
     }
     account_attempt(app, "2fa", &challenge.user.to_string()).await?;
-    let mut user = app.users.get(challenge.user).await?;
+    let mut user = app.ports.users.get(challenge.user).await?;
     let result = match (code, recovery_code) {
         (Some(code), None) => super::second_factor::verify_totp(app, &mut user, code, t),
         (None, Some(rc)) => {
@@ -253,7 +255,8 @@ pub async fn second_factor(
     if let Err(e) = result {
         challenge.attempts += 1;
         if challenge.attempts < app.config.max_otp_attempts {
-            app.sessions
+            app.ports
+                .sessions
                 .put_one_time(&key, &encode(&challenge)?, secs(challenge.expires_at - t))
                 .await?;
         }
@@ -271,7 +274,7 @@ pub async fn second_factor(
     }
     // Persisting the used step (or the consumed recovery code) with the
     // version check is what makes each code single-use under concurrency.
-    let user = match app.users.update(user).await {
+    let user = match app.ports.users.update(user).await {
         Ok(u) => u,
         Err(e) if e.kind() == ErrorKind::Conflict => return Err(AuthError::OtpReplay),
         Err(e) => return Err(e.into()),
@@ -296,16 +299,16 @@ pub async fn refresh(
     let t = now();
     let rotated = match auth
         .refresh
-        .rotate(auth.refresh_store.as_ref(), presented, t)
+        .rotate(auth.ports.refresh_store.as_ref(), presented, t)
         .await
     {
         Ok(r) => r,
         Err(AuthError::ReuseDetected { family }) => {
             // Access tokens of the session stop too.
             auth.tokens
-                .revoke_session(&family, app.sessions.as_ref())
+                .revoke_session(&family, app.ports.sessions.as_ref())
                 .await?;
-            app.sessions.delete_session(&family).await?;
+            app.ports.sessions.delete_session(&family).await?;
             security_event(
                 app,
                 "anonymous",
@@ -320,7 +323,7 @@ pub async fn refresh(
         Err(e) => return Err(e),
     };
     let user_id = UserId::parse(&rotated.record.subject).map_err(internal)?;
-    let user = app.users.get(user_id).await?;
+    let user = app.ports.users.get(user_id).await?;
     if let Err(e) = check_status(&user) {
         session::revoke(app, &rotated.record.family.0).await?;
         return Err(e);
@@ -344,7 +347,7 @@ pub async fn logout(
     client: &ClientInfo,
 ) -> Result<(), AuthError> {
     app.tokens
-        .revoke(claims, now(), app.sessions.as_ref())
+        .revoke(claims, now(), app.ports.sessions.as_ref())
         .await?;
     if let Some(sid) = &claims.sid {
         session::revoke(app, sid).await?;
@@ -369,7 +372,7 @@ pub async fn logout_all(
     client: &ClientInfo,
 ) -> Result<usize, AuthError> {
     app.tokens
-        .revoke(claims, now(), app.sessions.as_ref())
+        .revoke(claims, now(), app.ports.sessions.as_ref())
         .await?;
     let user = UserId::parse(&claims.sub)?;
     let n = session::revoke_all(app, user).await?;

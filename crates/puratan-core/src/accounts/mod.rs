@@ -93,13 +93,7 @@ impl std::fmt::Debug for AccountPorts {
 /// Everything the flows need: ports, keys and policy.
 pub struct Accounts {
     pub config: AccountsConfig,
-    pub users: Arc<dyn UserRepo>,
-    pub sessions: Arc<dyn SessionStore>,
-    pub refresh_store: Arc<dyn RefreshStore>,
-    pub audit: Arc<dyn AuditLog>,
-    pub events: Arc<dyn EventBus>,
-    pub rate_limiter: Arc<dyn RateLimitStore>,
-    pub notifier: Arc<dyn Notifier>,
+    pub ports: AccountPorts,
     pub tokens: AccessTokens,
     pub refresh: RefreshTokens,
     pub hasher: PasswordHasher,
@@ -126,13 +120,7 @@ impl Accounts {
         Self {
             refresh: RefreshTokens::new(config.refresh),
             config,
-            users: ports.users,
-            sessions: ports.sessions,
-            refresh_store: ports.refresh_store,
-            audit: ports.audit,
-            events: ports.events,
-            rate_limiter: ports.rate_limiter,
-            notifier: ports.notifier,
+            ports,
             tokens,
             hasher,
             keyring,
@@ -193,10 +181,11 @@ pub async fn security_event(
     };
     let routing_key = format!("security.{}", action.trim_start_matches("auth."));
     let message = Message::json(&routing_key, &event);
-    if let Err(e) = app.audit.append(event).await {
+    if let Err(e) = app.ports.audit.append(event).await {
         tracing::error!(error = %e, action, "could not write audit entry");
     }
     if let Err(e) = app
+        .ports
         .events
         .publish(Exchange::Topic, &routing_key, message)
         .await
@@ -210,9 +199,9 @@ pub async fn security_event(
 pub async fn account_attempt(app: &Accounts, what: &str, account: &str) -> Result<(), AuthError> {
     use sha2::{Digest as _, Sha256};
     let digest = Sha256::digest(account.as_bytes());
-    let key = format!("acct:{what}:{}", hex(&digest[..12]));
+    let key = format!("acct:{what}:{}", crate::hex::encode(&digest[..12]));
     let quota = Quota::per_minute(app.config.attempts_per_account_per_minute);
-    match app.rate_limiter.check(&key, quota).await {
+    match app.ports.rate_limiter.check(&key, quota).await {
         Ok(d) if d.allowed => Ok(()),
         Ok(d) => Err(AuthError::TooManyAttempts {
             retry_after_secs: d.retry_after.as_secs().max(1),
@@ -222,16 +211,6 @@ pub async fn account_attempt(app: &Accounts, what: &str, account: &str) -> Resul
             Err(AuthError::AttemptsUnavailable)
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 /// Random URL-safe token for links and challenges (256 bits).

@@ -67,7 +67,7 @@ pub async fn enrol(
     user_id: UserId,
     password: String,
 ) -> Result<Enrolment, AuthError> {
-    let mut user = app.users.get(user_id).await?;
+    let mut user = app.ports.users.get(user_id).await?;
     check_password(app, &user, password).await?;
     if user.has_totp() {
         return Err(AuthError::TotpAlreadyEnabled);
@@ -84,7 +84,7 @@ pub async fn enrol(
         confirmed: false,
         last_step: None,
     });
-    app.users.update(user).await?;
+    app.ports.users.update(user).await?;
     let qr = qrcode::QrCode::new(uri.as_bytes()).map_err(internal)?;
     let qr_svg = qr
         .render::<qrcode::render::svg::Color<'_>>()
@@ -111,7 +111,7 @@ pub async fn confirm(
     code: &str,
     client: &ClientInfo,
 ) -> Result<Confirmed, AuthError> {
-    let mut user = app.users.get(user_id).await?;
+    let mut user = app.ports.users.get(user_id).await?;
     match &user.security.totp {
         Some(t) if !t.confirmed => {}
         Some(_) => {
@@ -125,7 +125,7 @@ pub async fn confirm(
     }
     let (codes, hashes) = generate_recovery_codes()?;
     user.security.recovery_codes = hashes;
-    let user = app.users.update(user).await?;
+    let user = app.ports.users.update(user).await?;
     let tokens = restart_sessions(app, &user, client).await?;
     security_event(
         app,
@@ -150,7 +150,7 @@ pub async fn disable(
     code: &str,
     client: &ClientInfo,
 ) -> Result<TokenPair, AuthError> {
-    let mut user = app.users.get(user_id).await?;
+    let mut user = app.ports.users.get(user_id).await?;
     if !user.has_totp() {
         return Err(not_enabled());
     }
@@ -158,7 +158,7 @@ pub async fn disable(
     verify_code_or_recovery(app, &mut user, code)?;
     user.security.totp = None;
     user.security.recovery_codes.clear();
-    let user = app.users.update(user).await?;
+    let user = app.ports.users.update(user).await?;
     let tokens = restart_sessions(app, &user, client).await?;
     security_event(
         app,
@@ -180,7 +180,7 @@ pub async fn regenerate_recovery_codes(
     code: &str,
     client: &ClientInfo,
 ) -> Result<Vec<String>, AuthError> {
-    let mut user = app.users.get(user_id).await?;
+    let mut user = app.ports.users.get(user_id).await?;
     if !user.has_totp() {
         return Err(not_enabled());
     }
@@ -188,7 +188,7 @@ pub async fn regenerate_recovery_codes(
     verify_totp(app, &mut user, code, now())?;
     let (codes, hashes) = generate_recovery_codes()?;
     user.security.recovery_codes = hashes;
-    let user = app.users.update(user).await?;
+    let user = app.ports.users.update(user).await?;
     security_event(
         app,
         &user.id.to_string(),

@@ -35,7 +35,7 @@ pub async fn start(
     let auth = app;
     let (refresh, record) = auth
         .refresh
-        .issue(auth.refresh_store.as_ref(), &user.id.to_string(), t)
+        .issue(auth.ports.refresh_store.as_ref(), &user.id.to_string(), t)
         .await?;
     let sid = record.family.0.clone();
     let session = Session {
@@ -46,7 +46,8 @@ pub async fn start(
         created_at: chrono::Utc::now(),
         last_seen: chrono::Utc::now(),
     };
-    app.sessions
+    app.ports
+        .sessions
         .put_session(&session, secs(record.family_expires_at.saturating_sub(t)))
         .await?;
     tokens(app, user, refresh, &record, t)
@@ -98,21 +99,25 @@ pub async fn login(
 
 /// Ends one session: its refresh family, its access tokens, its listing.
 pub async fn revoke(app: &Accounts, sid: &str) -> Result<(), AuthError> {
-    app.refresh_store
+    app.ports
+        .refresh_store
         .revoke_family(&FamilyId(sid.to_owned()))
         .await?;
     app.tokens
-        .revoke_session(sid, app.sessions.as_ref())
+        .revoke_session(sid, app.ports.sessions.as_ref())
         .await?;
-    app.sessions.delete_session(sid).await?;
+    app.ports.sessions.delete_session(sid).await?;
     Ok(())
 }
 
 /// Ends every session of `user` (password change, 2FA change, disable,
 /// "log out everywhere").
 pub async fn revoke_all(app: &Accounts, user: UserId) -> Result<usize, AuthError> {
-    app.refresh_store.revoke_subject(&user.to_string()).await?;
-    let sessions = app.sessions.list_sessions(user).await?;
+    app.ports
+        .refresh_store
+        .revoke_subject(&user.to_string())
+        .await?;
+    let sessions = app.ports.sessions.list_sessions(user).await?;
     for s in &sessions {
         revoke(app, &s.id).await?;
     }
@@ -128,16 +133,24 @@ pub async fn touch(
     client: &ClientInfo,
     ttl_secs: u64,
 ) -> Result<(), AuthError> {
-    let mut session = app.sessions.get_session(sid).await?.unwrap_or(Session {
-        id: sid.to_owned(),
-        user_id: user,
-        device: client.device.clone(),
-        ip: client.ip.clone(),
-        created_at: chrono::Utc::now(),
-        last_seen: chrono::Utc::now(),
-    });
+    let mut session = app
+        .ports
+        .sessions
+        .get_session(sid)
+        .await?
+        .unwrap_or(Session {
+            id: sid.to_owned(),
+            user_id: user,
+            device: client.device.clone(),
+            ip: client.ip.clone(),
+            created_at: chrono::Utc::now(),
+            last_seen: chrono::Utc::now(),
+        });
     session.last_seen = chrono::Utc::now();
     session.ip = client.ip.clone();
-    app.sessions.put_session(&session, secs(ttl_secs)).await?;
+    app.ports
+        .sessions
+        .put_session(&session, secs(ttl_secs))
+        .await?;
     Ok(())
 }

@@ -14,7 +14,7 @@
 use std::fmt;
 
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256, Sha512};
+use sha2::{Sha256, Sha512};
 use subtle::ConstantTimeEq;
 
 use super::AuthError;
@@ -382,13 +382,10 @@ fn normalize_recovery(input: &str) -> Option<String> {
 }
 
 fn hash_normalized(code: &str) -> String {
-    let digest = Sha256::digest(code.as_bytes());
-    let mut out = String::with_capacity(RECOVERY_HASH_PREFIX.len() + 64);
-    out.push_str(RECOVERY_HASH_PREFIX);
-    for b in digest {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    format!(
+        "{RECOVERY_HASH_PREFIX}{}",
+        crate::hex::sha256(code.as_bytes())
+    )
 }
 
 /// Checks `input` against the stored (unused) hashes and returns the index

@@ -3,7 +3,7 @@
 
 use puratan_core::auth::tokens::{AccessTokenConfig, AccessTokens, JwtKey, KeySet};
 use puratan_core::ports::FileStore;
-use puratan_core::protect::{DataKey, Keyring};
+use puratan_core::protect::{DataKey, KeyId, Keyring};
 
 use super::config::{AuthConfig, JwtAlgorithm, ProtectConfig, SecretKeyConfig};
 use crate::secrets::{decode_configured, load_or_generate};
@@ -18,35 +18,17 @@ pub async fn access_tokens(
     let mut keys: Vec<JwtKey> = Vec::new();
     if config.keys.is_empty() {
         let secret = load_or_generate(files, "jwt-signing-key", 32).await?;
-        let key = match config.algorithm {
-            JwtAlgorithm::EdDsa => {
-                let seed: [u8; 32] = secret
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| anyhow::anyhow!("secrets/jwt-signing-key must hold 32 bytes"))?;
-                JwtKey::ed25519_from_seed("local", &seed)
-            }
-            JwtAlgorithm::Hs256 => JwtKey::hs256("local", &secret),
-        }
-        .map_err(|e| bad("generated key".into(), e))?;
-        keys.push(key);
+        keys.push(jwt_key(
+            config.algorithm,
+            "local",
+            &secret,
+            "secrets/jwt-signing-key",
+        )?);
     }
     for (i, k) in config.keys.iter().enumerate() {
         let what = format!("auth.keys[{i}]");
         let secret = decode_configured(&format!("{what}.secret"), &k.secret)?;
-        let key = match config.algorithm {
-            JwtAlgorithm::EdDsa => {
-                let seed: [u8; 32] = secret.as_slice().try_into().map_err(|_| {
-                    anyhow::anyhow!(
-                        "invalid configuration: {what}.secret: an Ed25519 seed is 32 bytes"
-                    )
-                })?;
-                JwtKey::ed25519_from_seed(&k.id, &seed)
-            }
-            JwtAlgorithm::Hs256 => JwtKey::hs256(&k.id, &secret),
-        }
-        .map_err(|e| bad(what, e))?;
-        keys.push(key);
+        keys.push(jwt_key(config.algorithm, &k.id, &secret, &what)?);
     }
     let active = active_index(
         &config.keys,
@@ -63,15 +45,37 @@ pub async fn access_tokens(
     AccessTokens::new(set, tc).map_err(|e| bad("auth".into(), e))
 }
 
+/// One signing key of `algorithm` from its secret (an Ed25519 seed is 32
+/// bytes); `what` names its origin in errors.
+fn jwt_key(
+    algorithm: JwtAlgorithm,
+    kid: &str,
+    secret: &[u8],
+    what: &str,
+) -> anyhow::Result<JwtKey> {
+    let key = match algorithm {
+        JwtAlgorithm::EdDsa => {
+            let seed: [u8; 32] = secret.try_into().map_err(|_| {
+                anyhow::anyhow!("invalid configuration: {what}: an Ed25519 seed is 32 bytes")
+            })?;
+            JwtKey::ed25519_from_seed(kid, &seed)
+        }
+        JwtAlgorithm::Hs256 => JwtKey::hs256(kid, secret),
+    };
+    key.map_err(|e| anyhow::anyhow!("invalid configuration: {what}: {e}"))
+}
+
 pub async fn keyring(config: &ProtectConfig, files: &dyn FileStore) -> anyhow::Result<Keyring> {
     let bad = |e: puratan_core::protect::ProtectError| {
         anyhow::anyhow!("invalid configuration: protect: {e}")
     };
     if config.keys.is_empty() {
         let secret = load_or_generate(files, "data-key", 32).await?;
-        use base64::Engine as _;
-        let b64 = base64::engine::general_purpose::STANDARD.encode(&secret);
-        let key = DataKey::from_base64("local", &b64).map_err(bad)?;
+        let bytes: [u8; 32] = secret
+            .as_slice()
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("secrets/data-key must hold 32 bytes"))?;
+        let key = DataKey::new(KeyId::parse("local").map_err(bad)?, bytes);
         return Keyring::new([key], "local").map_err(bad);
     }
     let mut keys = Vec::new();

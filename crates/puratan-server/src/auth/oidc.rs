@@ -22,7 +22,6 @@ use puratan_core::auth::oidc::{
     LinkDecision, PENDING_LOGIN_TTL_SECS, PendingLogin, ProviderConfig, TokenResponse,
 };
 use puratan_core::domain::{AccountStatus, ExternalIdentity, User, UserId};
-use sha2::{Digest as _, Sha256};
 
 use super::config::OidcProviderConfig;
 use super::session::{self, TokenPair};
@@ -147,8 +146,7 @@ impl Oidc {
 }
 
 fn state_hash(state: &str) -> String {
-    let d = Sha256::digest(state.as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    puratan_core::hex::sha256(state.as_bytes())
 }
 
 /// Begins a login (or, with `link_user`, links a provider to that account).
@@ -189,7 +187,8 @@ pub async fn callback(
     // The browser that started the login must be the one finishing it.
     let bound = cookie.is_some_and(|c| {
         let expected = state_hash(&state);
-        c.len() == expected.len() && subtle_eq(c.as_bytes(), expected.as_bytes())
+        c.len() == expected.len()
+            && puratan_core::hex::constant_time_eq(c.as_bytes(), expected.as_bytes())
     });
     if !bound || state.is_empty() || state.len() > 256 {
         return Err(AuthError::OidcStateMismatch.into());
@@ -302,8 +301,4 @@ pub async fn callback(
         serde_json::json!({ "method": "oidc", "provider": provider }),
     )
     .await?)
-}
-
-fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

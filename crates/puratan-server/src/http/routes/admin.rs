@@ -40,12 +40,9 @@ pub async fn require_admin(State(app): State<App>, req: Request, next: Next) -> 
         Some(Authentication::Rejected(_)) | Some(Authentication::Anonymous) | None => {}
     }
     let presented = crate::auth::caller::bearer(req.headers()).unwrap_or("");
-    let token_ok = app
-        .config
-        .admin
-        .token
-        .as_deref()
-        .is_some_and(|expected| constant_time_eq(presented.as_bytes(), expected.as_bytes()));
+    let token_ok = app.config.admin.token.as_deref().is_some_and(|expected| {
+        puratan_core::hex::constant_time_eq(presented.as_bytes(), expected.as_bytes())
+    });
     if !token_ok {
         if !presented.is_empty() {
             tracing::warn!(target: "audit", action = "admin.auth_failed", "admin credentials rejected");
@@ -54,13 +51,6 @@ pub async fn require_admin(State(app): State<App>, req: Request, next: Next) -> 
             .into_response();
     }
     next.run(req).await
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Body of `PUT /api/v1/admin/products/{id}`.

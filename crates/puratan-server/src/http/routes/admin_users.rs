@@ -240,7 +240,7 @@ pub async fn message(
         body: clean("body", &input.body, 10_000, true)?,
         token: None,
     };
-    app.auth.notifier.send(message).await?;
+    app.auth.ports.notifier.send(message).await?;
     security_event(
         &app.auth,
         &caller.user.to_string(),

@@ -175,15 +175,11 @@ fn respond(r: TusResponse, details: Option<serde_json::Value>) -> Response {
             upload = %done.id,
             owner = %done.owner,
             bytes = done.length,
-            sha256 = %done.sha256.map(hex).unwrap_or_default(),
+            sha256 = %done.sha256.map(|d| puratan_core::hex::encode(&d)).unwrap_or_default(),
             "upload completed"
         );
     }
     resp
-}
-
-fn hex(d: [u8; 32]) -> String {
-    d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The body, at most `uploads.max_chunk` bytes; a larger declared
