@@ -297,35 +297,54 @@ fn price_all(
     threads: usize,
     as_json: bool,
 ) -> Vec<Result<Priced, EngineError>> {
-    let run = |part: &mut [Input]| {
-        part.iter_mut()
-            .map(|input| price_one(catalog, input, as_json))
-            .collect::<Vec<_>>()
-    };
-    if threads <= 1 || inputs.len() < PARALLEL_MIN {
-        return run(inputs);
+    let parts = split_run(
+        inputs,
+        threads,
+        |part| {
+            part.iter_mut()
+                .map(|input| price_one(catalog, input, as_json))
+                .collect::<Vec<_>>()
+        },
+        |part| {
+            part.iter()
+                .map(|_| Err(invalid_request("pricing thread panicked")))
+                .collect()
+        },
+    );
+    // One part (the common single-thread case): no second copy.
+    if parts.len() == 1 {
+        return parts.into_iter().next().unwrap_or_default();
     }
-    let total = inputs.len();
-    let chunk = total.div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = inputs
+    parts.into_iter().flatten().collect()
+}
+
+/// Runs `run` over `items` split into up to `threads` contiguous parts on
+/// scoped threads (one part, on this thread, for small inputs) and returns
+/// the parts' results in order; a part whose thread panicked gets
+/// `lost(part)` instead.
+fn split_run<T: Send, R: Send>(
+    items: &mut [T],
+    threads: usize,
+    run: impl Fn(&mut [T]) -> R + Sync,
+    lost: impl Fn(&[T]) -> R,
+) -> Vec<R> {
+    if threads <= 1 || items.len() < PARALLEL_MIN {
+        return vec![run(items)];
+    }
+    let chunk = items.len().div_ceil(threads);
+    let run = &run;
+    let joined: Vec<Option<R>> = std::thread::scope(|s| {
+        let handles: Vec<_> = items
             .chunks_mut(chunk)
-            .map(|part| {
-                let len = part.len();
-                (len, s.spawn(move || run(part)))
-            })
+            .map(|part| s.spawn(move || run(part)))
             .collect();
-        let mut out = Vec::with_capacity(total);
-        for (len, handle) in handles {
-            match handle.join() {
-                Ok(results) => out.extend(results),
-                Err(_) => {
-                    out.extend((0..len).map(|_| Err(invalid_request("pricing thread panicked"))))
-                }
-            }
-        }
-        out
-    })
+        handles.into_iter().map(|h| h.join().ok()).collect()
+    });
+    joined
+        .into_iter()
+        .zip(items.chunks(chunk))
+        .map(|(result, part)| result.unwrap_or_else(|| lost(part)))
+        .collect()
 }
 
 /// Pauses Python's cyclic garbage collector while a batch of results is built
@@ -644,63 +663,54 @@ fn is_blank(line: &[u8]) -> bool {
 /// returns the output text and the error count.
 fn price_lines(
     catalog: &puratan_pricing::Catalog,
-    lines: &[(usize, &[u8])],
+    lines: &mut [(usize, &[u8])],
     threads: usize,
 ) -> (Vec<u8>, usize) {
-    let run = |part: &[(usize, &[u8])]| {
-        let mut out = Vec::with_capacity(part.len() * 1024);
-        let mut errors = 0;
-        for (index, line) in part {
-            errors += usize::from(price_line(catalog, *index, line, &mut out));
-        }
-        (out, errors)
-    };
-    if threads <= 1 || lines.len() < PARALLEL_MIN {
-        return run(lines);
-    }
-    let chunk = lines.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = lines
-            .chunks(chunk)
-            .map(|part| s.spawn(move || run(part)))
-            .collect();
-        let mut out = Vec::new();
-        let mut errors = 0;
-        for (handle, part) in handles.into_iter().zip(lines.chunks(chunk)) {
-            match handle.join() {
-                Ok((text, e)) => {
-                    out.extend_from_slice(&text);
-                    errors += e;
-                }
-                Err(_) => {
-                    for (index, _) in part {
-                        out.extend_from_slice(
-                            serde_json::json!({ "error": {
-                                "code": "invalid_request",
-                                "message": "pricing thread panicked",
-                                "line": index + 1,
-                            }})
-                            .to_string()
-                            .as_bytes(),
-                        );
-                        out.push(b'\n');
-                        errors += 1;
-                    }
-                }
+    let parts = split_run(
+        lines,
+        threads,
+        |part| {
+            let mut out = Vec::with_capacity(part.len() * 1024);
+            let mut errors = 0;
+            for (index, line) in part.iter() {
+                errors += usize::from(price_line(catalog, *index, line, &mut out));
             }
-        }
-        (out, errors)
-    })
+            (out, errors)
+        },
+        |part| {
+            let mut out = Vec::new();
+            for (index, _) in part {
+                let error = serde_json::json!({ "error": {
+                    "code": "invalid_request",
+                    "message": "pricing thread panicked",
+                    "line": index + 1,
+                }});
+                out.extend_from_slice(error.to_string().as_bytes());
+                out.push(b'\n');
+            }
+            (out, part.len())
+        },
+    );
+    if parts.len() == 1 {
+        return parts.into_iter().next().unwrap_or_default();
+    }
+    let mut out = Vec::with_capacity(parts.iter().map(|(t, _)| t.len()).sum());
+    let mut errors = 0;
+    for (text, e) in parts {
+        out.extend_from_slice(&text);
+        errors += e;
+    }
+    (out, errors)
 }
 
 /// Prices JSON Lines held in memory (see `Catalog.quote_jsonl`).
 fn price_jsonl(catalog: &puratan_pricing::Catalog, text: &[u8], threads: usize) -> Vec<u8> {
-    let lines: Vec<(usize, &[u8])> = text
+    let mut lines: Vec<(usize, &[u8])> = text
         .split(|b| *b == b'\n')
         .enumerate()
         .filter(|(_, l)| !is_blank(l))
         .collect();
-    price_lines(catalog, &lines, threads).0
+    price_lines(catalog, &mut lines, threads).0
 }
 
 /// Lines read and priced per step of `stream_jsonl`: bounded memory, and
@@ -739,11 +749,11 @@ fn stream_jsonl(
         if buf.is_empty() {
             break;
         }
-        let lines: Vec<(usize, &[u8])> = numbered
+        let mut lines: Vec<(usize, &[u8])> = numbered
             .into_iter()
             .zip(buf.iter().map(Vec::as_slice))
             .collect();
-        let (text, e) = price_lines(catalog, &lines, threads);
+        let (text, e) = price_lines(catalog, &mut lines, threads);
         writer.write_all(&text)?;
         total += lines.len();
         errors += e;
