@@ -1,6 +1,7 @@
 //! The `puratan` command line.
 
 mod keys;
+mod preflight;
 mod users;
 
 use std::io::Write as _;
@@ -47,6 +48,21 @@ pub enum Command {
     /// Generate keys; re-encrypt protected data under the active data key.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Check print files (PDF, images) offline and print the preflight report.
+    Preflight(preflight::PreflightArgs),
+    /// Run file-processing workers (preflight, previews) on the job queue;
+    /// start as many as you like next to `serve` (needs `events = "rabbitmq"`).
+    Worker {
+        /// Competing workers in this process (default: `processing.workers`, at least 1).
+        #[arg(long)]
+        workers: Option<usize>,
+    },
+    /// Internal: run one isolated processing job in DIR (started by a worker).
+    #[command(hide = true)]
+    ProcessFile {
+        #[arg(long)]
+        dir: PathBuf,
+    },
     /// Create accounts and grant or revoke roles (bootstrap of the first admin).
     #[command(subcommand, long_about = users::USERS_ABOUT)]
     Users(users::UsersCommand),
@@ -119,6 +135,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Docs(DocsCommand::ErrorCodes) => return out(&http::error::error_code_reference()),
         Command::Docs(DocsCommand::Openapi) => return out(&http::openapi().to_pretty_json()?),
         Command::Quote { catalog, request } => return quote(catalog, request.as_deref()),
+        Command::Preflight(args) => return preflight::run(args),
+        Command::ProcessFile { dir } => {
+            return Ok(crate::processing::sandbox::child_main(dir)?);
+        }
         Command::Keys(keys::KeysCommand::Generate { id, purpose }) => {
             return keys::generate(id.as_deref(), *purpose);
         }
@@ -149,6 +169,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             server::termination_signal().await;
             running.shutdown().await
         }
+        Command::Worker { workers } => {
+            let _guard = telemetry::init(&config.log);
+            let n = workers.unwrap_or(config.processing.workers).max(1);
+            let app = backends::build(config).await?;
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            let handles = crate::processing::worker::start(app, n, stop_rx).await?;
+            tracing::info!(workers = n, "puratan worker running");
+            server::termination_signal().await;
+            let _ = stop_tx.send(true);
+            for h in handles {
+                let _ = h.await;
+            }
+            Ok(())
+        }
         Command::Catalog(CatalogCommand::Import { file }) => {
             let parsed = read_catalog(&file)?;
             let app = backends::build(config).await?;
@@ -174,6 +208,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Catalog(CatalogCommand::Check { .. })
         | Command::Docs(_)
         | Command::Quote { .. }
+        | Command::Preflight(_)
+        | Command::ProcessFile { .. }
         | Command::Keys(keys::KeysCommand::Generate { .. }) => Ok(()),
     }
 }

@@ -47,6 +47,7 @@ pub struct Config {
     pub protect: ProtectConfig,
     pub notify: NotifyConfig,
     pub uploads: crate::uploads_config::UploadsConfig,
+    pub processing: crate::processing::ProcessingConfig,
 }
 
 /// Quote signing keys. With none configured the server generates one and
@@ -343,6 +344,9 @@ impl Config {
             }
         }
         if let Err((key, why)) = self.uploads.validate() {
+            return bad(key, why);
+        }
+        if let Err((key, why)) = self.processing.validate() {
             return bad(key, why);
         }
         if self.admin.token.as_ref().is_some_and(|t| t.len() < 32) {

@@ -18,6 +18,9 @@
 //! 3. **Store** clean bytes content-addressed under `originals/<sha256>`
 //!    (the same bytes uploaded twice are two records and one blob) and
 //!    insert a [`FileRecord`] into the [`FileRepo`].
+//! 4. **Queue** a processing job (preflight + previews, see
+//!    `crate::processing`) for a `ready` file — and for a `pending_scan`
+//!    file only once its rescan comes back clean.
 //!
 //! **Quota and the finished upload.** For now the finished tus upload
 //! (record and chunk blobs under `tus/<id>/`) is *kept* after the intake:
@@ -50,6 +53,7 @@ use puratan_files::{AllowList, FilesError, check_allowed, detect_declared};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::processing::{self, FileJob};
 use crate::state::App;
 
 /// The scanner in use; replaceable at run time (tests, reconfiguration).
@@ -124,6 +128,7 @@ pub async fn intake(app: &App, upload: &Upload) -> Result<FileRecord, FilesError
         status: FileStatus::Ready,
         created_at: Utc::now(),
         version: 0,
+        processing: None,
     };
     let detected = detect_declared(
         &bytes,
@@ -145,9 +150,14 @@ pub async fn intake(app: &App, upload: &Upload) -> Result<FileRecord, FilesError
             record.status = scan_and_store(app, &record, bytes).await?;
         }
     }
+    if record.status == FileStatus::Ready {
+        processing::worker::mark_queued(&mut record);
+    }
     let record = app.file_records.insert(record).await?;
-    if let FileStatus::Quarantined { signature } = &record.status {
-        quarantined(app, &record, signature).await;
+    match &record.status {
+        FileStatus::Quarantined { signature } => quarantined(app, &record, signature).await,
+        FileStatus::Ready => processing::worker::enqueue(app, FileJob::intake(&record.id)).await,
+        _ => {}
     }
     tracing::info!(file = %record.id, upload = %upload.id, status = record.status.name(), "file intake");
     Ok(record)
@@ -227,6 +237,7 @@ pub async fn rescan_pending(app: &App) -> Result<usize, FilesError> {
             Ok(ScanOutcome::Wait { .. }) => return Ok(done),
             Ok(ScanOutcome::Clean | ScanOutcome::NotScanned) => {
                 record.status = FileStatus::Ready;
+                processing::worker::mark_queued(&mut record);
             }
             Ok(ScanOutcome::Quarantine { signature }) => {
                 app.files
@@ -253,8 +264,12 @@ pub async fn rescan_pending(app: &App) -> Result<usize, FilesError> {
                 Err(e) => return Err(e.into()),
             }
         }
-        if let FileStatus::Quarantined { signature } = &record.status {
-            quarantined(app, &record, signature).await;
+        match &record.status {
+            FileStatus::Quarantined { signature } => quarantined(app, &record, signature).await,
+            FileStatus::Ready => {
+                processing::worker::enqueue(app, FileJob::intake(&record.id)).await;
+            }
+            _ => {}
         }
         tracing::info!(file = %record.id, status = record.status.name(), "rescanned");
         done += 1;

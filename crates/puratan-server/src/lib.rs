@@ -17,6 +17,7 @@ pub mod http;
 pub mod intake;
 pub mod metrics;
 pub mod pricing;
+pub mod processing;
 pub mod profile_cache;
 pub mod redact;
 pub mod secrets;

@@ -24,6 +24,9 @@ pub struct Metrics {
     pub cache_hits: IntGauge,
     pub cache_misses: IntGauge,
     pub queue_messages: IntGaugeVec,
+    /// File-processing jobs by outcome (done, failed, requeued, poison,
+    /// not_ready, missing).
+    pub processing_jobs: IntCounterVec,
 }
 
 fn must<T>(r: prometheus::Result<T>) -> T {
@@ -77,8 +80,13 @@ impl Metrics {
             Opts::new("queue_messages", "Messages waiting in a queue"),
             &["queue"],
         ));
+        let processing_jobs = must(IntCounterVec::new(
+            Opts::new("processing_jobs_total", "File-processing jobs, by outcome"),
+            &["outcome"],
+        ));
         for c in [
-            Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(processing_jobs.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(http_requests.clone()),
             Box::new(http_errors.clone()),
             Box::new(http_duration.clone()),
             Box::new(rate_limited.clone()),
@@ -109,6 +117,7 @@ impl Metrics {
             cache_hits,
             cache_misses,
             queue_messages,
+            processing_jobs,
         }
     }
 

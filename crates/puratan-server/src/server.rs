@@ -68,6 +68,12 @@ pub async fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running
     let (consumer_stop_tx, consumer_stop_rx) = watch::channel(false);
     let cleanup = http::routes::uploads::start_cleanup(app.clone(), consumer_stop_rx.clone());
     let rescan = crate::intake::start_rescan(app.clone(), consumer_stop_rx.clone());
+    let workers = crate::processing::worker::start(
+        app.clone(),
+        app.config.processing.workers,
+        consumer_stop_rx.clone(),
+    )
+    .await?;
     let consumer = events::start_invalidation_consumer(app.clone(), consumer_stop_rx).await?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let router = http::router(app.clone());
@@ -92,6 +98,9 @@ pub async fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running
         let _ = consumer.await;
         let _ = cleanup.await;
         let _ = rescan.await;
+        for w in workers {
+            let _ = w.await;
+        }
         result
     });
     Ok(Running {

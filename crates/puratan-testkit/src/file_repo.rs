@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use puratan_core::domain::UserId;
-use puratan_core::ports::{FileRecord, FileRepo, FileStatus, PageRequest};
+use puratan_core::ports::{
+    Derivative, FileRecord, FileRepo, FileStatus, PageRequest, PreflightSummary, Processing,
+    ProcessingState,
+};
 use puratan_core::{ConflictReason, Error, ErrorKind};
 
 type Repo = Arc<dyn FileRepo>;
@@ -26,6 +29,7 @@ pub fn record(owner: UserId, seq: u32) -> FileRecord {
         status: FileStatus::Ready,
         created_at: now,
         version: 0,
+        processing: None,
     }
 }
 
@@ -52,6 +56,43 @@ pub async fn file_crud(repo: Repo) {
     );
     let dup = repo.insert(f.clone()).await.expect_err("duplicate id");
     assert_eq!(dup.kind(), ErrorKind::Conflict);
+}
+
+/// The processing record (tagged state, nested summary, derivatives)
+/// survives every backend's encoding unchanged.
+pub async fn file_processing_round_trips(repo: Repo) {
+    let f = repo.insert(record(UserId::new(), 0)).await.expect("insert");
+    assert_eq!(f.processing, None);
+    let at = DateTime::from_timestamp_millis(1_780_000_000_123).expect("time");
+    let mut next = f.clone();
+    next.processing = Some(Processing {
+        state: ProcessingState::Failed {
+            code: "processing_limit".into(),
+        },
+        attempts: 2,
+        pages: Some(12),
+        preflight: Some(PreflightSummary {
+            profile: "gwg2015_sheetfed".into(),
+            verdict: "warnings".into(),
+            errors: 0,
+            warnings: 3,
+            report_key: format!("derivatives/{}", "cd".repeat(32)),
+            at,
+        }),
+        derivatives: vec![Derivative {
+            name: "thumbnail".into(),
+            key: format!("derivatives/{}", "ef".repeat(32)),
+            mime: "image/jpeg".into(),
+            width: 400,
+            height: 283,
+            size: 20_480,
+        }],
+        updated_at: Some(at),
+    });
+    let next = repo.update(next).await.expect("update");
+    let read = repo.get(&f.id).await.expect("get");
+    assert_eq!(read, next);
+    assert!(read.processing.expect("processing").preflight.expect("summary").passed());
 }
 
 pub async fn file_stale_update(repo: Repo) {

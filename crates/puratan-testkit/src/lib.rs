@@ -52,6 +52,7 @@ macro_rules! file_repo_suite {
             $make,
             [
                 file_crud,
+                file_processing_round_trips,
                 file_stale_update,
                 file_list_by_owner_paged,
                 file_pending_scan,

@@ -33,6 +33,8 @@ pub enum Permission {
     FilesUploadOwn,
     /// Read any customer's artwork files.
     FilesReadAny,
+    /// Re-run preflight on a file with another profile or ordered size.
+    FilesPreflight,
     /// Create, edit and delete products, price rules, stock and templates.
     ProductsWrite,
     /// Publish a new pricing catalog version.
@@ -59,6 +61,7 @@ impl Permission {
         Self::ProfileManageOwn,
         Self::FilesUploadOwn,
         Self::FilesReadAny,
+        Self::FilesPreflight,
         Self::ProductsWrite,
         Self::CatalogPublish,
         Self::UsersRead,
@@ -78,6 +81,7 @@ impl Permission {
             Self::ProfileManageOwn => "profile:manage:own",
             Self::FilesUploadOwn => "files:upload:own",
             Self::FilesReadAny => "files:read:any",
+            Self::FilesPreflight => "files:preflight",
             Self::ProductsWrite => "products:write",
             Self::CatalogPublish => "catalog:publish",
             Self::UsersRead => "users:read",
@@ -127,6 +131,7 @@ const STAFF: &[Permission] = &[
     P::ProductionQueueRead,
     P::ProfileManageOwn,
     P::FilesReadAny,
+    P::FilesPreflight,
     P::UsersRead,
 ];
 

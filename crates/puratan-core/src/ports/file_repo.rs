@@ -60,6 +60,87 @@ pub struct FileRecord {
     pub created_at: DateTime<Utc>,
     /// Optimistic-concurrency version, bumped by every update.
     pub version: u64,
+    /// What the processing pipeline (preflight, previews) made of the file;
+    /// `None` until it is queued (refused and quarantined files never are).
+    #[serde(default)]
+    pub processing: Option<Processing>,
+}
+
+/// Where a file stands in the processing pipeline.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ProcessingState {
+    /// A job is on the queue.
+    #[default]
+    Queued,
+    /// A worker took the job.
+    Running,
+    /// Every step ran; see the preflight summary and derivatives.
+    Done,
+    /// The job failed for good (`code` is stable: `processing_limit` when
+    /// the file exceeded a resource limit, `processing_crashed` when the
+    /// isolated worker died, `unreadable_file` …).
+    Failed { code: String },
+}
+
+impl ProcessingState {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed { .. } => "failed",
+        }
+    }
+}
+
+/// The outcome of the last preflight of a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreflightSummary {
+    /// The profile's name (`gwg2015_sheetfed`).
+    pub profile: String,
+    /// `pass`, `warnings` or `fail`.
+    pub verdict: String,
+    pub errors: u32,
+    pub warnings: u32,
+    /// The full JSON report in the file store (`derivatives/<sha256>`).
+    pub report_key: String,
+    pub at: DateTime<Utc>,
+}
+
+impl PreflightSummary {
+    /// What the workflow guard `files_passed_preflight` asks: no errors.
+    pub fn passed(&self) -> bool {
+        self.errors == 0 && self.verdict != "fail"
+    }
+}
+
+/// A file made from the original (preview, thumbnail, converted file),
+/// stored content-addressed under `derivatives/<sha256 of its bytes>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Derivative {
+    /// `thumbnail`, `page-1`, …: unique within the file.
+    pub name: String,
+    pub key: String,
+    pub mime: String,
+    pub width: u32,
+    pub height: u32,
+    pub size: u64,
+}
+
+/// The processing pipeline's record of one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Processing {
+    #[serde(flatten)]
+    pub state: ProcessingState,
+    /// Jobs started for the file (a redelivered job counts again).
+    pub attempts: u32,
+    /// Page count (1 for raster images) once known.
+    pub pages: Option<u32>,
+    pub preflight: Option<PreflightSummary>,
+    #[serde(default)]
+    pub derivatives: Vec<Derivative>,
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 /// Where file records live.

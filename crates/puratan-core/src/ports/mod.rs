@@ -25,7 +25,9 @@ pub use events::{
     Acker, Delivery, EventBus, Exchange, ExchangeKind, Message, Subscriber, Subscription,
     topic_matches,
 };
-pub use file_repo::{FileRecord, FileRepo, FileStatus};
+pub use file_repo::{
+    Derivative, FileRecord, FileRepo, FileStatus, PreflightSummary, Processing, ProcessingState,
+};
 pub use files::{FileStore, validate_key};
 pub use notify::{Notification, NotificationKind, Notifier};
 pub use paging::{Cursor, Page, PageRequest};

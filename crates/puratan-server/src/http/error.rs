@@ -59,6 +59,7 @@ error_codes! {
     NotFound = "not_found", NOT_FOUND, "No such resource (or no such route).";
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "The route exists but not with this HTTP method.";
     Conflict = "conflict", CONFLICT, "The request conflicts with the current state (duplicate unique field, not enough stock).";
+    FileNotReady = "file_not_ready", CONFLICT, "The file is not ready for this: it waits for a virus scan, was refused or quarantined, or its processing (preflight, previews) has not finished; see the file's `status` and `processing.state`.";
     StaleVersion = "stale_version", CONFLICT, "The resource changed since you read it; re-read and retry.";
     PricingRejected = "pricing_rejected", UNPROCESSABLE_ENTITY, "The pricing engine rejected the request. The body's `code` is then the engine's own stable code (e.g. `unknown_product`, `option_not_allowed`, `quantity_step`, `coupon_expired`, `invalid_request`; see crates/puratan-pricing) and `details.field` names the offending field when there is one.";
     InvalidCatalog = "invalid_catalog", UNPROCESSABLE_ENTITY, "A catalog file failed validation; `details.path` is the JSON path of the first bad field.";

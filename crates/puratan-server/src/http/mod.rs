@@ -40,7 +40,8 @@ use crate::state::App;
         routes::me::get_me, routes::me::patch_me, routes::me::list_sessions, routes::me::revoke_session, routes::me::history,
         routes::admin_users::list, routes::admin_users::get, routes::admin_users::set_status, routes::admin_users::set_roles, routes::admin_users::message,
         routes::uploads::options, routes::uploads::create, routes::uploads::head, routes::uploads::patch, routes::uploads::delete, routes::uploads::method_override,
-        routes::files::get, routes::files::list),
+        routes::files::get, routes::files::list, routes::files::report, routes::files::preview,
+        routes::files::rerun_preflight),
     modifiers(&SecurityAddon),
     components(schemas(error::ErrorBody)),
     tags((name = "catalog", description = "Public product catalog"), (name = "quotes", description = "Instant, signed prices"), (name = "operations", description = "Health and metrics"), (name = "admin", description = "Catalog and customer management (admin role, or the bootstrap admin token)"), (name = "auth", description = "Registration, login, 2FA, tokens"), (name = "account", description = "The caller's profile and sessions"), (name = "uploads", description = "Artwork uploads: the tus 1.0 resumable upload protocol (creation, creation-with-upload, termination, checksum sha256, expiration)"))
@@ -134,6 +135,15 @@ fn auth_routes(app: &App) -> Router<App> {
         .route("/api/v1/me/history", get(me::history))
         .route("/api/v1/files", get(routes::files::list))
         .route("/api/v1/files/{id}", get(routes::files::get))
+        .route("/api/v1/files/{id}/report", get(routes::files::report))
+        .route(
+            "/api/v1/files/{id}/previews/{name}",
+            get(routes::files::preview),
+        )
+        .route(
+            "/api/v1/staff/files/{id}/preflight",
+            post(routes::files::rerun_preflight),
+        )
         .route("/api/v1/admin/users", get(routes::admin_users::list))
         .route("/api/v1/admin/users/{id}", get(routes::admin_users::get))
         .route(

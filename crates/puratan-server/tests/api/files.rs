@@ -37,7 +37,7 @@ fn b64(s: &str) -> String {
 impl TestApp {
     /// Uploads `bytes` named `name` with creation-with-upload; returns the
     /// `Puratan-File-Id`.
-    async fn upload_file(&self, token: &str, name: &str, bytes: &[u8]) -> String {
+    pub(crate) async fn upload_file(&self, token: &str, name: &str, bytes: &[u8]) -> String {
         let meta = format!("filename {}", b64(name));
         let r = self
             .tus(
@@ -65,7 +65,7 @@ impl TestApp {
             .expect("request")
     }
 
-    async fn file_json(&self, token: &str, id: &str) -> Value {
+    pub(crate) async fn file_json(&self, token: &str, id: &str) -> Value {
         let r = self.file(token, id).await;
         assert_eq!(r.status(), 200);
         r.json().await.expect("json")

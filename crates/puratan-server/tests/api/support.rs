@@ -38,6 +38,8 @@ pub async fn spawn_app_at(tweak: impl FnOnce(&mut Config, &str)) -> TestApp {
     config.catalog.seed_file = Some(sample_catalog());
     config.log.access_log = false;
     config.notify.backend = puratan_server::config::NotifyBackend::Memory;
+    // Jobs run isolated in the real binary, as in production.
+    config.processing.worker_exe = Some(env!("CARGO_BIN_EXE_puratan").into());
     tweak(&mut config, &base);
     let app = puratan_server::backends::build(config)
         .await
