@@ -27,9 +27,12 @@
 //! detection does no work or allocation beyond a linear pass over the bytes
 //! it was given.
 
+pub mod colour;
+pub mod convert;
 pub mod detect;
 pub mod error;
 pub mod format;
+pub mod preview;
 pub mod scan;
 mod svg;
 pub mod tus;
