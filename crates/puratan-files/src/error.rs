@@ -153,6 +153,34 @@ pub enum FilesError {
     #[error("the file is too large to be scanned for viruses{}", scan_limit_text(*.limit))]
     ScanTooLarge { limit: Option<u64> },
 
+    // ---- preflight ---------------------------------------------------------
+    /// The file could not be read for preflight (damaged beyond what readers
+    /// repair). `reason` is the parser's explanation, shortened.
+    #[error("the {format} file cannot be read for checking: {reason}")]
+    PreflightUnreadable { format: Format, reason: String },
+
+    /// The PDF is encrypted with a password needed to open it.
+    #[error(
+        "the PDF is password-protected; upload it without a password so it can be checked and printed"
+    )]
+    PreflightEncrypted,
+
+    /// Checking the file would exceed a resource limit (see
+    /// [`crate::preflight::Limits`]; `limit` is the field name).
+    #[error(
+        "the file is too complex to be checked automatically (limit {limit} = {value} exceeded)"
+    )]
+    PreflightLimit { limit: &'static str, value: u64 },
+
+    /// Preflight does not check this format.
+    #[error("{format} files cannot be preflighted (supported: PDF, JPEG, PNG, TIFF, WebP)")]
+    PreflightUnsupported { format: Format },
+
+    /// A parser failed unexpectedly (a caught panic); the file is treated as
+    /// unreadable and the failure should be reported to the developers.
+    #[error("the file could not be checked because of an internal error in a file parser")]
+    PreflightInternal,
+
     // ---- processing (previews, colour, conversion) -------------------------
     /// The image is larger than the processing limits allow (also what a
     /// decompression bomb looks like: a small file declaring a huge image).
@@ -228,6 +256,11 @@ impl FilesError {
             Self::ScannerUnavailable { .. } => "scanner_unavailable",
             Self::ScannerFailed { .. } => "scanner_error",
             Self::ScanTooLarge { .. } => "scan_too_large",
+            Self::PreflightUnreadable { .. } => "preflight_unreadable",
+            Self::PreflightEncrypted => "preflight_encrypted",
+            Self::PreflightLimit { .. } => "preflight_limit_exceeded",
+            Self::PreflightUnsupported { .. } => "preflight_unsupported_format",
+            Self::PreflightInternal => "preflight_internal_error",
             Self::ImageTooLarge { .. } => "image_too_large",
             Self::Undecodable { .. } => "file_undecodable",
             Self::DecoderCrashed { .. } => "file_decoder_crashed",
@@ -265,7 +298,12 @@ impl FilesError {
                 puratan_core::ErrorKind::NotFound => 404,
                 _ => 500,
             },
-            Self::NotAllowed { .. } | Self::Mismatch { .. } => 415,
+            Self::NotAllowed { .. } | Self::Mismatch { .. } | Self::PreflightUnsupported { .. } => {
+                415
+            }
+            Self::PreflightUnreadable { .. } | Self::PreflightEncrypted => 422,
+            Self::PreflightLimit { .. } => 413,
+            Self::PreflightInternal => 500,
             _ => 400,
         }
     }
