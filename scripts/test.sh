@@ -15,6 +15,7 @@ step() { printf '\n==> %s\n' "$*"; }
 step "toolchain and packages"
 rust_components_ensure
 apt_ensure redis-server rabbitmq-server
+apt_ensure poppler-utils ghostscript qpdf  # preflight oracles: pdffonts, pdfimages, pdfinfo
 
 step "services"
 scripts/services/redis.sh

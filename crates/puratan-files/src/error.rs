@@ -152,6 +152,74 @@ pub enum FilesError {
     /// limit in bytes when known.
     #[error("the file is too large to be scanned for viruses{}", scan_limit_text(*.limit))]
     ScanTooLarge { limit: Option<u64> },
+
+    // ---- preflight ---------------------------------------------------------
+    /// The file could not be read for preflight (damaged beyond what readers
+    /// repair). `reason` is the parser's explanation, shortened.
+    #[error("the {format} file cannot be read for checking: {reason}")]
+    PreflightUnreadable { format: Format, reason: String },
+
+    /// The PDF is encrypted with a password needed to open it.
+    #[error(
+        "the PDF is password-protected; upload it without a password so it can be checked and printed"
+    )]
+    PreflightEncrypted,
+
+    /// Checking the file would exceed a resource limit (see
+    /// [`crate::preflight::Limits`]; `limit` is the field name).
+    #[error(
+        "the file is too complex to be checked automatically (limit {limit} = {value} exceeded)"
+    )]
+    PreflightLimit { limit: &'static str, value: u64 },
+
+    /// Preflight does not check this format.
+    #[error("{format} files cannot be preflighted (supported: PDF, JPEG, PNG, TIFF, WebP)")]
+    PreflightUnsupported { format: Format },
+
+    /// A parser failed unexpectedly (a caught panic); the file is treated as
+    /// unreadable and the failure should be reported to the developers.
+    #[error("the file could not be checked because of an internal error in a file parser")]
+    PreflightInternal,
+
+    // ---- processing (previews, colour, conversion) -------------------------
+    /// The image is larger than the processing limits allow (also what a
+    /// decompression bomb looks like: a small file declaring a huge image).
+    /// Rejected from the header, before any pixel memory is allocated.
+    #[error(
+        "the image is too large to process: {width} × {height} pixels (at most {limit} pixels)"
+    )]
+    ImageTooLarge { width: u64, height: u64, limit: u64 },
+
+    /// The image or page could not be decoded.
+    #[error("the {format} file could not be read: {reason}")]
+    Undecodable { format: Format, reason: String },
+
+    /// A decoder crashed on this file (caught; the file is treated as damaged).
+    #[error("the {format} file could not be read (the decoder failed on it)")]
+    DecoderCrashed { format: Format },
+
+    /// This kind of file cannot be processed by this step.
+    #[error("{format} files cannot be processed here: {reason}")]
+    UnsupportedInput {
+        format: Format,
+        reason: &'static str,
+    },
+
+    /// A page number beyond the document's pages.
+    #[error("page {page} does not exist (the document has {pages} pages)")]
+    PageOutOfRange { page: u32, pages: u32 },
+
+    /// The processing request itself is invalid (zero size, negative bleed…).
+    #[error("invalid processing request: {reason}")]
+    InvalidRequest { reason: &'static str },
+
+    /// Encoding the output (JPEG/PNG/WebP/PDF) failed.
+    #[error("writing the {what} output failed: {reason}")]
+    Encode { what: &'static str, reason: String },
+
+    /// An ICC profile is unusable or a colour transform failed.
+    #[error("colour conversion failed: {reason}")]
+    Colour { reason: String },
 }
 
 fn scan_limit_text(limit: Option<u64>) -> String {
@@ -188,6 +256,19 @@ impl FilesError {
             Self::ScannerUnavailable { .. } => "scanner_unavailable",
             Self::ScannerFailed { .. } => "scanner_error",
             Self::ScanTooLarge { .. } => "scan_too_large",
+            Self::PreflightUnreadable { .. } => "preflight_unreadable",
+            Self::PreflightEncrypted => "preflight_encrypted",
+            Self::PreflightLimit { .. } => "preflight_limit_exceeded",
+            Self::PreflightUnsupported { .. } => "preflight_unsupported_format",
+            Self::PreflightInternal => "preflight_internal_error",
+            Self::ImageTooLarge { .. } => "image_too_large",
+            Self::Undecodable { .. } => "file_undecodable",
+            Self::DecoderCrashed { .. } => "file_decoder_crashed",
+            Self::UnsupportedInput { .. } => "processing_unsupported_input",
+            Self::PageOutOfRange { .. } => "page_out_of_range",
+            Self::InvalidRequest { .. } => "processing_invalid_request",
+            Self::Encode { .. } => "processing_encode_failed",
+            Self::Colour { .. } => "colour_conversion_failed",
         }
     }
 
@@ -197,7 +278,14 @@ impl FilesError {
             Self::UnsupportedVersion => 412,
             Self::WrongContentType => 415,
             Self::OffsetMismatch { .. } => 409,
-            Self::TooLarge { .. } | Self::QuotaExceeded { .. } | Self::ScanTooLarge { .. } => 413,
+            Self::TooLarge { .. }
+            | Self::QuotaExceeded { .. }
+            | Self::ScanTooLarge { .. }
+            | Self::ImageTooLarge { .. } => 413,
+            Self::Undecodable { .. }
+            | Self::DecoderCrashed { .. }
+            | Self::UnsupportedInput { .. } => 422,
+            Self::Encode { .. } | Self::Colour { .. } => 500,
             Self::ScannerUnavailable { .. } => 503,
             Self::ScannerFailed { .. } => 502,
             Self::ChecksumMismatch => 460,
@@ -210,7 +298,12 @@ impl FilesError {
                 puratan_core::ErrorKind::NotFound => 404,
                 _ => 500,
             },
-            Self::NotAllowed { .. } | Self::Mismatch { .. } => 415,
+            Self::NotAllowed { .. } | Self::Mismatch { .. } | Self::PreflightUnsupported { .. } => {
+                415
+            }
+            Self::PreflightUnreadable { .. } | Self::PreflightEncrypted => 422,
+            Self::PreflightLimit { .. } => 413,
+            Self::PreflightInternal => 500,
             _ => 400,
         }
     }

@@ -3,8 +3,10 @@
 //! The artwork pipeline: format detection ([`detect()`]), per-product allow
 //! lists ([`check_allowed`]), the server side of the tus 1.0 resumable
 //! upload protocol ([`tus`]) and the virus-scanning port with its pipeline
-//! rule ([`scan`]: a scanner that is down makes files wait, never pass).
-//! Preflight and previews follow.
+//! rule ([`scan`]: a scanner that is down makes files wait, never pass) and
+//! print preflight ([`preflight::run`]: page boxes, bleed, fonts, image
+//! resolution, colour spaces, transparency → a `puratan.preflight/v1` report).
+//! Previews follow.
 //!
 //! Everything here is a library over `puratan-core`'s ports: no clock reads
 //! (time is a parameter), no sockets, no files, no HTTP framework. The
@@ -27,9 +29,13 @@
 //! detection does no work or allocation beyond a linear pass over the bytes
 //! it was given.
 
+pub mod colour;
+pub mod convert;
 pub mod detect;
 pub mod error;
 pub mod format;
+pub mod preflight;
+pub mod preview;
 pub mod scan;
 mod svg;
 pub mod tus;
