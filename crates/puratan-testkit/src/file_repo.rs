@@ -92,7 +92,13 @@ pub async fn file_processing_round_trips(repo: Repo) {
     let next = repo.update(next).await.expect("update");
     let read = repo.get(&f.id).await.expect("get");
     assert_eq!(read, next);
-    assert!(read.processing.expect("processing").preflight.expect("summary").passed());
+    assert!(
+        read.processing
+            .expect("processing")
+            .preflight
+            .expect("summary")
+            .passed()
+    );
 }
 
 pub async fn file_stale_update(repo: Repo) {

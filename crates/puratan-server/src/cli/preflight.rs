@@ -40,7 +40,10 @@ fn parse_trim(s: &str) -> Result<Size, String> {
         .split_once(['x', 'X', '×'])
         .ok_or("use WIDTHxHEIGHT in mm, e.g. 210x297")?;
     let num = |v: &str| -> Result<f64, String> {
-        let n: f64 = v.trim().parse().map_err(|_| format!("{v:?} is not a number"))?;
+        let n: f64 = v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{v:?} is not a number"))?;
         if n.is_finite() && (1.0..=10_000.0).contains(&n) {
             Ok(n)
         } else {
@@ -103,7 +106,12 @@ pub fn run(args: &PreflightArgs) -> anyhow::Result<()> {
                     });
                     super::out(&line.to_string())?;
                 } else {
-                    super::out(&format!("{}: cannot check: {} ({})", path.display(), e.1, e.0))?;
+                    super::out(&format!(
+                        "{}: cannot check: {} ({})",
+                        path.display(),
+                        e.1,
+                        e.0
+                    ))?;
                 }
             }
         }
@@ -119,7 +127,10 @@ fn check(path: &Path, intent: &Intent, profile: &Profile) -> Result<Report, (Str
     let io = |e: std::io::Error| ("io_error".to_owned(), e.to_string());
     let meta = std::fs::metadata(path).map_err(io)?;
     if meta.len() > MAX_FILE_BYTES {
-        return Err(("file_too_large".into(), "the file is larger than 2 GiB".into()));
+        return Err((
+            "file_too_large".into(),
+            "the file is larger than 2 GiB".into(),
+        ));
     }
     let bytes = std::fs::read(path).map_err(io)?;
     let name = path.file_name().and_then(|n| n.to_str());

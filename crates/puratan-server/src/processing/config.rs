@@ -82,10 +82,7 @@ impl ProcessingConfig {
             return Err(("processing.workers", "must be at most 64"));
         }
         if !(64..=65_536).contains(&self.memory_limit_mb) {
-            return Err((
-                "processing.memory_limit_mb",
-                "must be between 64 and 65536",
-            ));
+            return Err(("processing.memory_limit_mb", "must be between 64 and 65536"));
         }
         if !(1..=3600).contains(&self.cpu_secs) {
             return Err(("processing.cpu_secs", "must be between 1 and 3600"));

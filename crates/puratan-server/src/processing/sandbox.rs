@@ -99,8 +99,7 @@ async fn in_child(
         }
         String::from_utf8_lossy(&buf).into_owned()
     });
-    let waited =
-        tokio::time::timeout(Duration::from_secs(config.timeout_secs), child.wait()).await;
+    let waited = tokio::time::timeout(Duration::from_secs(config.timeout_secs), child.wait()).await;
     let status = match waited {
         Ok(status) => status?,
         Err(_) => {
@@ -161,9 +160,7 @@ async fn in_thread(
         }))
     });
     match tokio::time::timeout(Duration::from_secs(config.timeout_secs), work).await {
-        Err(_) => StepsResult::failed(Failure::limit(
-            "processing took longer than the time limit",
-        )),
+        Err(_) => StepsResult::failed(Failure::limit("processing took longer than the time limit")),
         Ok(Err(_)) | Ok(Ok(Err(_))) => {
             StepsResult::failed(Failure::crashed("processing the file panicked"))
         }

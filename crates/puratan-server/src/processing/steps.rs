@@ -161,7 +161,9 @@ fn run_steps(
         )
         .map_err(|e| Failure::from_files(&e))?;
         write("thumbnail.jpg", &thumb.bytes)?;
-        result.derivatives.push(derivative("thumbnail", "thumbnail.jpg", &thumb));
+        result
+            .derivatives
+            .push(derivative("thumbnail", "thumbnail.jpg", &thumb));
         if format == Format::Pdf {
             let pages = result.pages.unwrap_or(1).min(p.page_previews);
             for page in 1..=pages {

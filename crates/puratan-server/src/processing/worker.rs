@@ -76,7 +76,9 @@ pub async fn enqueue(app: &App, job: FileJob) {
                 .await
             {
                 Ok(()) => return,
-                Err(e) => tracing::warn!(error = %e, attempt, file = %job.file_id, "file job not queued yet"),
+                Err(e) => {
+                    tracing::warn!(error = %e, attempt, file = %job.file_id, "file job not queued yet")
+                }
             }
         }
         tracing::error!(file = %job.file_id, "gave up queueing a file job; re-run it from the staff API");
@@ -136,18 +138,27 @@ pub async fn start(
 async fn handle_delivery(app: &App, delivery: puratan_core::ports::Delivery) {
     let Some(job) = FileJob::decode(&delivery.message.payload) else {
         tracing::error!(id = %delivery.message.id, "poison file job dropped");
-        app.metrics.processing_jobs.with_label_values(&["poison"]).inc();
+        app.metrics
+            .processing_jobs
+            .with_label_values(&["poison"])
+            .inc();
         let _ = delivery.ack().await;
         return;
     };
     match process(app, &job).await {
         Ok(outcome) => {
-            app.metrics.processing_jobs.with_label_values(&[outcome]).inc();
+            app.metrics
+                .processing_jobs
+                .with_label_values(&[outcome])
+                .inc();
             let _ = delivery.ack().await;
         }
         Err(e) => {
             tracing::warn!(file = %job.file_id, error = %e, "file job failed on infrastructure; requeued");
-            app.metrics.processing_jobs.with_label_values(&["requeued"]).inc();
+            app.metrics
+                .processing_jobs
+                .with_label_values(&["requeued"])
+                .inc();
             tokio::time::sleep(Duration::from_millis(500)).await;
             let _ = delivery.nack(true).await;
         }
@@ -176,10 +187,14 @@ pub async fn process(app: &App, job: &FileJob) -> puratan_core::Result<&'static 
         Ok(()) => Ok("done"),
         Err(e) if attempts >= cfg.max_attempts => {
             tracing::error!(file = %record.id, error = %e, attempts, "file job failed on every attempt");
-            fail(app, &record, Failure {
-                code: "processing_unavailable".into(),
-                message: "the file could not be processed; try again later".into(),
-            })
+            fail(
+                app,
+                &record,
+                Failure {
+                    code: "processing_unavailable".into(),
+                    message: "the file could not be processed; try again later".into(),
+                },
+            )
             .await?;
             Ok("failed")
         }
@@ -189,17 +204,24 @@ pub async fn process(app: &App, job: &FileJob) -> puratan_core::Result<&'static 
 
 async fn run_job(app: &App, job: &FileJob, record: &FileRecord) -> puratan_core::Result<()> {
     let cfg = &app.config.processing;
-    let profile_name = job.profile.clone().unwrap_or_else(|| cfg.default_profile.clone());
+    let profile_name = job
+        .profile
+        .clone()
+        .unwrap_or_else(|| cfg.default_profile.clone());
     let Some(profile) = cfg.profile(&profile_name) else {
-        return fail(app, record, Failure {
-            code: "unknown_profile".into(),
-            message: format!("no preflight profile named {profile_name}"),
-        })
+        return fail(
+            app,
+            record,
+            Failure {
+                code: "unknown_profile".into(),
+                message: format!("no preflight profile named {profile_name}"),
+            },
+        )
         .await;
     };
     let spec = StepSpec {
         format: record.format.clone(),
-        preflight: job.preflight.then(|| PreflightSpec {
+        preflight: job.preflight.then_some(PreflightSpec {
             profile,
             ordered: job.ordered,
         }),
@@ -269,9 +291,9 @@ async fn store_output(
     let path = outputs
         .path(file)
         .ok_or_else(|| puratan_core::Error::invalid("derivative", "bad output name"))?;
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|e| puratan_core::Error::unavailable("worker", format!("reading {file}: {e}"), true))?;
+    let bytes = tokio::fs::read(&path).await.map_err(|e| {
+        puratan_core::Error::unavailable("worker", format!("reading {file}: {e}"), true)
+    })?;
     let key = derivative_key(&puratan_core::hex::sha256(&bytes));
     let size = bytes.len() as u64;
     app.files.put(&key, Bytes::from(bytes)).await?;
@@ -332,7 +354,11 @@ async fn publish(app: &App, record: &FileRecord, routing_key: &str) {
         "derivatives": p.derivatives.iter().map(|d| d.name.clone()).collect::<Vec<_>>(),
     });
     let message = Message::json(routing_key, &payload);
-    if let Err(e) = app.events.publish(Exchange::Topic, routing_key, message).await {
+    if let Err(e) = app
+        .events
+        .publish(Exchange::Topic, routing_key, message)
+        .await
+    {
         tracing::warn!(error = %e, file = %record.id, "could not publish a processing event");
     }
 }

@@ -27,7 +27,10 @@ impl TestApp {
         let start = Instant::now();
         loop {
             let f = self.file_json(token, id).await;
-            let state = f["processing"]["state"].as_str().unwrap_or_default().to_owned();
+            let state = f["processing"]["state"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             if state == "done" || state == "failed" {
                 return f;
             }
@@ -39,7 +42,12 @@ impl TestApp {
         }
     }
 
-    async fn get_with(&self, token: &str, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    async fn get_with(
+        &self,
+        token: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut r = self.client.get(self.url(path)).bearer_auth(token);
         for (k, v) in headers {
             r = r.header(*k, *v);
@@ -53,7 +61,9 @@ async fn a_pdf_gets_a_preflight_report_and_previews_served_to_its_owner_only() {
     let app = spawn_app_with(|_| {}).await;
     let owner = access(&app.customer("proc-owner@example.com").await).to_owned();
     let other = access(&app.customer("proc-other@example.com").await).to_owned();
-    let id = app.upload_file(&owner, "thesis.pdf", &corpus(FOUR_PAGES)).await;
+    let id = app
+        .upload_file(&owner, "thesis.pdf", &corpus(FOUR_PAGES))
+        .await;
 
     let f = app.processed(&owner, &id).await;
     let p = &f["processing"];
@@ -69,10 +79,15 @@ async fn a_pdf_gets_a_preflight_report_and_previews_served_to_its_owner_only() {
     assert_eq!(names, ["thumbnail", "page-1", "page-2", "page-3", "page-4"]);
     let thumb = &p["previews"][0];
     assert!(thumb["width"].as_u64().unwrap() <= 400 && thumb["height"].as_u64().unwrap() <= 400);
-    assert_eq!(thumb["width"].as_u64().max(thumb["height"].as_u64()), Some(400));
+    assert_eq!(
+        thumb["width"].as_u64().max(thumb["height"].as_u64()),
+        Some(400)
+    );
 
     // The report is the library's JSON, and agrees with the summary.
-    let r = app.get_with(&owner, p["preflight"]["report_url"].as_str().unwrap(), &[]).await;
+    let r = app
+        .get_with(&owner, p["preflight"]["report_url"].as_str().unwrap(), &[])
+        .await;
     assert_eq!(r.status(), 200);
     let report: Value = r.json().await.unwrap();
     assert_eq!(report["schema"], "puratan.preflight/v1");
@@ -81,14 +96,24 @@ async fn a_pdf_gets_a_preflight_report_and_previews_served_to_its_owner_only() {
     assert_eq!(report["summary"]["errors"], p["preflight"]["errors"]);
     // pdflatex embeds its Type 1 fonts: none reported as missing.
     assert!(!report["fonts"].as_array().unwrap().is_empty());
-    assert!(report["fonts"].as_array().unwrap().iter().all(|f| f["embedded"] == true), "{report}");
+    assert!(
+        report["fonts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["embedded"] == true),
+        "{report}"
+    );
 
     // The thumbnail: a JPEG, versioned URL cached forever, ETag revalidates.
     let url = thumb["url"].as_str().unwrap();
     let r = app.get_with(&owner, url, &[]).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/jpeg");
-    assert_eq!(r.headers()["cache-control"], "private, max-age=31536000, immutable");
+    assert_eq!(
+        r.headers()["cache-control"],
+        "private, max-age=31536000, immutable"
+    );
     let etag = r.headers()["etag"].to_str().unwrap().to_owned();
     let body = r.bytes().await.unwrap();
     assert_eq!(&body[..3], b"\xFF\xD8\xFF");
@@ -99,18 +124,34 @@ async fn a_pdf_gets_a_preflight_report_and_previews_served_to_its_owner_only() {
     assert_eq!(r.headers()["cache-control"], "private, no-cache");
 
     // Nobody else learns the file exists.
-    for path in [format!("/api/v1/files/{id}/report"), url.to_owned(), format!("/api/v1/files/{id}/previews/nope")] {
+    for path in [
+        format!("/api/v1/files/{id}/report"),
+        url.to_owned(),
+        format!("/api/v1/files/{id}/previews/nope"),
+    ] {
         expect_error(app.get_with(&other, &path, &[]).await, 404, "not_found").await;
     }
-    expect_error(app.get_with(&owner, &format!("/api/v1/files/{id}/previews/nope"), &[]).await, 404, "not_found").await;
+    expect_error(
+        app.get_with(&owner, &format!("/api/v1/files/{id}/previews/nope"), &[])
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn staff_rerun_preflight_against_another_size_and_customers_cannot() {
     let app = spawn_app_with(|_| {}).await;
     let owner = access(&app.customer("rerun-owner@example.com").await).to_owned();
-    let staff = access(&app.user_with_role("rerun-staff@example.com", Role::Staff).await).to_owned();
-    let id = app.upload_file(&owner, "thesis.pdf", &corpus(FOUR_PAGES)).await;
+    let staff = access(
+        &app.user_with_role("rerun-staff@example.com", Role::Staff)
+            .await,
+    )
+    .to_owned();
+    let id = app
+        .upload_file(&owner, "thesis.pdf", &corpus(FOUR_PAGES))
+        .await;
     let first = app.processed(&owner, &id).await;
     let first_at = first["processing"]["preflight"]["at"].clone();
 
@@ -128,9 +169,18 @@ async fn staff_rerun_preflight_against_another_size_and_customers_cannot() {
         }
     };
     expect_error(rerun(owner.clone(), json!({})).await, 403, "forbidden").await;
-    expect_error(rerun(staff.clone(), json!({"profile": "nope"})).await, 400, "invalid_parameter").await;
     expect_error(
-        rerun(staff.clone(), json!({"ordered": {"trim_width_mm": -5, "trim_height_mm": 10, "bleed_mm": 3}})).await,
+        rerun(staff.clone(), json!({"profile": "nope"})).await,
+        400,
+        "invalid_parameter",
+    )
+    .await;
+    expect_error(
+        rerun(
+            staff.clone(),
+            json!({"ordered": {"trim_width_mm": -5, "trim_height_mm": 10, "bleed_mm": 3}}),
+        )
+        .await,
         400,
         "invalid_parameter",
     )
@@ -146,7 +196,10 @@ async fn staff_rerun_preflight_against_another_size_and_customers_cannot() {
     assert_ne!(again["processing"]["preflight"]["at"], first_at);
     assert_eq!(again["processing"]["preflight"]["verdict"], "fail");
     // Previews were not remade by a preflight-only run, and are still there.
-    assert_eq!(again["processing"]["previews"], first["processing"]["previews"]);
+    assert_eq!(
+        again["processing"]["previews"],
+        first["processing"]["previews"]
+    );
     let report: Value = app
         .get_with(&owner, &format!("/api/v1/files/{id}/report"), &[])
         .await
@@ -205,13 +258,16 @@ async fn a_file_over_the_memory_limit_fails_its_job_and_the_worker_lives_on() {
     assert_eq!(f["processing"]["state"], "failed", "{f}");
     assert_eq!(f["processing"]["failure"], "processing_limit", "{f}");
     expect_error(
-        app.get_with(&owner, &format!("/api/v1/files/{big}/report"), &[]).await,
+        app.get_with(&owner, &format!("/api/v1/files/{big}/report"), &[])
+            .await,
         409,
         "file_not_ready",
     )
     .await;
     // The same worker processes the next file normally.
-    let ok = app.upload_file(&owner, "thesis.pdf", &corpus(FOUR_PAGES)).await;
+    let ok = app
+        .upload_file(&owner, "thesis.pdf", &corpus(FOUR_PAGES))
+        .await;
     let f = app.processed(&owner, &ok).await;
     assert_eq!(f["processing"]["state"], "done", "{f}");
 }

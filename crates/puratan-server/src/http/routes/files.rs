@@ -230,8 +230,14 @@ pub async fn report(
     let bytes = derivative_bytes(&app, &summary.report_key, "report").await?;
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-cache"),
+            ),
         ],
         bytes,
     )
@@ -340,7 +346,10 @@ pub async fn rerun_preflight(
         .profile
         .unwrap_or_else(|| app.config.processing.default_profile.clone());
     if !valid_profile_name(&profile) || app.config.processing.profile(&profile).is_none() {
-        return Err(ApiError::invalid_param("profile", "no such preflight profile"));
+        return Err(ApiError::invalid_param(
+            "profile",
+            "no such preflight profile",
+        ));
     }
     let ordered = body.ordered.map(|o| OrderedSize {
         trim_width_mm: o.trim_width_mm,
