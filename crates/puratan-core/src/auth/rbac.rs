@@ -177,6 +177,7 @@ mod tests {
         ("profile:manage:own", true, true, true),
         ("files:upload:own", true, false, true),
         ("files:read:any", false, true, true),
+        ("files:preflight", false, true, true),
         ("products:write", false, false, true),
         ("catalog:publish", false, false, true),
         ("users:read", false, true, true),
