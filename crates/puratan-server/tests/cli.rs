@@ -686,3 +686,67 @@ async fn keys_rotate_reports_a_value_under_an_unconfigured_key_and_exits_non_zer
         "{text}"
     );
 }
+
+// ---- puratan preflight ------------------------------------------------------
+
+fn corpus(path: &str) -> PathBuf {
+    std::env::var("PURATAN_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
+        .join(path)
+}
+
+fn preflight(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_puratan"))
+        .arg("preflight")
+        .args(args)
+        .env_clear()
+        .output()
+        .expect("run puratan preflight")
+}
+
+#[test]
+fn preflight_prints_the_library_report_and_fails_on_errors() {
+    let thesis = corpus("pdf/pypdf-sample-files/004-pdflatex-4-pages/pdflatex-4-pages.pdf");
+    let thesis = thesis.to_str().expect("utf-8 path");
+    // No ordered size: the embedded-font LaTeX file passes (maybe with warnings).
+    let out = preflight(&["--json", thesis]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("one JSON report");
+    assert_eq!(report["schema"], "puratan.preflight/v1");
+    assert_eq!(report["page_count"], 4);
+    assert_eq!(report["profile"], "gwg2015_sheetfed");
+    assert_ne!(report["verdict"], "fail");
+
+    // Ordered as an A6 postcard: wrong page size → error, exit status 1,
+    // and the text output names the check with its plain-language message.
+    let out = preflight(&["--trim", "105x148", "--bleed", "3", thesis]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(": fail ("), "{text}");
+    assert!(text.contains("error   p.1 page_size_mismatch: "), "{text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 of 1 files failed preflight"));
+
+    // Several files: JSON Lines, one line per file; an unreadable file is a
+    // typed error line, not a crash.
+    let dir = tempfile::tempdir().expect("tmp");
+    let junk = dir.path().join("junk.pdf");
+    std::fs::write(&junk, b"%PDF-1.7\n this is not a PDF at all").expect("write");
+    let out = preflight(&["--json", thesis, junk.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["schema"], "puratan.preflight/v1");
+    let code = lines[1]["error"]["code"].as_str().expect("error code");
+    assert!(!code.is_empty() && code != "internal", "{}", lines[1]);
+
+    // Bad arguments are refused before any work.
+    let out = preflight(&["--trim", "0x-3", thesis]);
+    assert_eq!(out.status.code(), Some(2), "clap usage error");
+    let out = preflight(&["--profile", "nope", thesis]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no built-in preflight profile"));
+}
