@@ -349,6 +349,12 @@ impl Config {
         if let Err((key, why)) = self.processing.validate() {
             return bad(key, why);
         }
+        if self.processing.workers == 0 && self.events == EventsBackend::Memory {
+            return bad(
+                "processing.workers",
+                "0 needs events = \"rabbitmq\": with the in-process bus no `puratan worker` can reach the jobs",
+            );
+        }
         if self.admin.token.as_ref().is_some_and(|t| t.len() < 32) {
             return bad("admin.token", "must be at least 32 characters");
         }

@@ -692,7 +692,9 @@ async fn keys_rotate_reports_a_value_under_an_unconfigured_key_and_exits_non_zer
 fn corpus(path: &str) -> PathBuf {
     std::env::var("PURATAN_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
+        .unwrap_or_else(|_| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+        })
         .join(path)
 }
 
@@ -711,7 +713,11 @@ fn preflight_prints_the_library_report_and_fails_on_errors() {
     let thesis = thesis.to_str().expect("utf-8 path");
     // No ordered size: the embedded-font LaTeX file passes (maybe with warnings).
     let out = preflight(&["--json", thesis]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).expect("one JSON report");
     assert_eq!(report["schema"], "puratan.preflight/v1");
     assert_eq!(report["page_count"], 4);

@@ -25,12 +25,17 @@ struct Server {
 
 impl Server {
     fn start(data: &Path, extra: &[(&str, String)]) -> Server {
+        Self::run(data, &["serve"], extra)
+    }
+
+    /// `puratan <args>` (serve, worker, users …) with the test environment.
+    fn run(data: &Path, args: &[&str], extra: &[(&str, String)]) -> Server {
         let port = free_port();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_puratan"));
         for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("PURATAN__")) {
             cmd.env_remove(k);
         }
-        cmd.arg("serve")
+        cmd.args(args)
             .current_dir(data)
             .env("PURATAN__SERVER__PORT", port.to_string())
             .env("PURATAN__SQLITE__PATH", data.join("puratan.db"))
@@ -564,4 +569,124 @@ fn catalog_import_and_export_round_trip_through_the_cli() {
     assert!(text.contains("storage = \"embedded\""), "{text}");
     let migrate = cli(&["migrate"]);
     assert!(migrate.status.success());
+}
+
+/// A corpus PDF (`../shared/corpus`, or `PURATAN_CORPUS`).
+fn corpus(path: &str) -> Vec<u8> {
+    let root = std::env::var("PURATAN_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    std::fs::read(root.join(path)).unwrap_or_else(|e| panic!("corpus file {path}: {e}"))
+}
+
+/// Uploads `bytes` with tus creation-with-upload; returns the file id.
+async fn tus_upload(client: &reqwest::Client, base: &str, token: &str, bytes: Vec<u8>) -> String {
+    let r = client
+        .post(format!("{base}/files/"))
+        .bearer_auth(token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", bytes.len().to_string())
+        .header("Upload-Metadata", "filename dGhlc2lzLnBkZg==")
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), 201);
+    r.headers()["puratan-file-id"]
+        .to_str()
+        .expect("id")
+        .to_owned()
+}
+
+async fn processing_state(client: &reqwest::Client, base: &str, token: &str, id: &str) -> Value {
+    client
+        .get(format!("{base}/api/v1/files/{id}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("get")
+        .json::<Value>()
+        .await
+        .expect("json")["processing"]
+        .clone()
+}
+
+/// `puratan serve` with no workers of its own and separate `puratan worker`
+/// processes on one RabbitMQ: jobs wait in the durable queue while no
+/// worker runs and are processed once one starts — processing scales by
+/// starting workers, not by touching the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn separate_worker_processes_take_jobs_from_the_queue() {
+    if puratan_testkit::service::require("RabbitMQ", amqp_reachable()).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let shared = [
+        ("PURATAN__EVENTS", "rabbitmq".to_owned()),
+        ("PURATAN__PROCESSING__WORKERS", "0".to_owned()),
+        (
+            "PURATAN__SQLITE__PATH",
+            dir.path().join("shared.db").display().to_string(),
+        ),
+        (
+            "PURATAN__FILES__ROOT",
+            dir.path().join("files").display().to_string(),
+        ),
+        (
+            "PURATAN_NEW_PASSWORD",
+            "correct horse battery staple 42".to_owned(),
+        ),
+    ];
+    let server = Server::start(dir.path(), &shared).ready().await;
+    let created = Server::run(
+        dir.path(),
+        &["users", "create", "--email", "worker-test@example.com"],
+        &shared,
+    )
+    .wait_exit(Duration::from_secs(60))
+    .await;
+    assert!(created.success());
+    let client = reqwest::Client::new();
+    let tokens: Value = client
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&json!({"email": "worker-test@example.com", "password": "correct horse battery staple 42"}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let token = tokens["access_token"].as_str().expect("token").to_owned();
+    let pdf = corpus("pdf/pypdf-sample-files/004-pdflatex-4-pages/pdflatex-4-pages.pdf");
+
+    // No worker yet: the job waits on the queue.
+    let id = tus_upload(&client, &server.base, &token, pdf.clone()).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        processing_state(&client, &server.base, &token, &id).await["state"],
+        "queued"
+    );
+
+    // Two worker processes compete for jobs; the waiting one and new ones get done.
+    let _w1 = Server::run(dir.path(), &["worker"], &shared);
+    let _w2 = Server::run(dir.path(), &["worker"], &shared);
+    let mut ids = vec![id];
+    for _ in 0..3 {
+        ids.push(tus_upload(&client, &server.base, &token, pdf.clone()).await);
+    }
+    let deadline = Instant::now() + Duration::from_secs(90);
+    for id in &ids {
+        loop {
+            let p = processing_state(&client, &server.base, &token, id).await;
+            if p["state"] == "done" {
+                assert_eq!(p["pages"], 4);
+                assert_eq!(p["previews"].as_array().map(Vec::len), Some(5), "{p}");
+                break;
+            }
+            assert_ne!(p["state"], "failed", "{p}");
+            assert!(Instant::now() < deadline, "not processed in time: {p}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
 }

@@ -101,17 +101,22 @@ pub async fn start(
     n: usize,
     shutdown: watch::Receiver<bool>,
 ) -> puratan_core::Result<Vec<JoinHandle<()>>> {
+    let subscription = Subscription {
+        queue: job::QUEUE.to_owned(),
+        exchange: Exchange::Direct,
+        binding_key: job::ROUTING_KEY.to_owned(),
+        transient: false,
+    };
+    if n == 0 {
+        // No workers here, but the durable queue must exist and be bound
+        // before the first job is published, or the broker drops jobs
+        // published while no `puratan worker` has started yet.
+        drop(app.events.subscribe(subscription).await?);
+        return Ok(Vec::new());
+    }
     let mut handles = Vec::with_capacity(n);
     for i in 0..n {
-        let sub = app
-            .events
-            .subscribe(Subscription {
-                queue: job::QUEUE.to_owned(),
-                exchange: Exchange::Direct,
-                binding_key: job::ROUTING_KEY.to_owned(),
-                transient: false,
-            })
-            .await?;
+        let sub = app.events.subscribe(subscription.clone()).await?;
         let app = app.clone();
         let mut shutdown = shutdown.clone();
         handles.push(tokio::spawn(async move {
