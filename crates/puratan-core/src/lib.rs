@@ -24,6 +24,7 @@ pub mod error;
 pub mod gcra;
 pub mod hex;
 pub mod memory;
+pub mod orders;
 pub mod ports;
 pub mod protect;
 pub mod workflow;

@@ -79,5 +79,7 @@ pub fn order(customer: UserId, status_name: &str, priority: u8, due: DateTime<Ut
         total: Money::new(Decimal::new(4413, 2), eur),
         history: vec![],
         version: 0,
+        shipping_address: None,
+        idempotency: None,
     }
 }

@@ -108,6 +108,10 @@ macro_rules! order_repo_suite {
                 order_concurrent_writers,
                 orders_by_customer,
                 orders_by_status_in_queue_order,
+                order_idempotency_key_unique_per_customer,
+                order_same_key_concurrently_creates_one,
+                order_outbox_written_with_the_order,
+                order_concurrent_updates_lose_nothing,
             ]
         );
     };

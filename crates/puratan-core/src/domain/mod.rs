@@ -3,6 +3,7 @@
 //! Every value type validates on construction (`TryFrom`/`parse`) and on
 //! deserialisation, so a `Sku` or an `Email` held anywhere is known-good.
 
+mod cart;
 mod ids;
 mod money;
 mod order;
@@ -10,8 +11,12 @@ mod product;
 pub mod text;
 mod user;
 
+pub use cart::{Cart, CartLine, validate_lines};
 pub use ids::{OrderId, ProductId, UserId};
 pub use money::{Currency, Money};
-pub use order::{Order, OrderLine, OrderStatus, Priority, StatusChange};
+pub use order::{
+    Idempotency, Order, OrderLine, OrderStatus, OutboxEntry, Priority, ShippingAddress,
+    StatusChange,
+};
 pub use product::{Category, Product, Sku, Tag, Template};
 pub use user::{AccountStatus, Email, ExternalIdentity, Role, Security, TotpEnrolment, User};

@@ -3,7 +3,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Money, OrderId, ProductId, UserId};
+use super::{Money, OrderId, ProductId, UserId, text};
 use crate::Error;
 
 /// A workflow state name (`submitted`, `printing`). Workflows are data, so
@@ -89,6 +89,67 @@ pub struct OrderLine {
     pub quantity: u32,
     pub description: String,
     pub amount: Money,
+    /// The configuration as quoted (paper, colour, finishing…), for the
+    /// shop floor and for re-ordering. `null` on orders stored before
+    /// checkout existed.
+    #[serde(default)]
+    pub options: serde_json::Value,
+    /// Id of the signed quote this line was priced with.
+    #[serde(default)]
+    pub quote_id: Option<String>,
+    /// The signed quote token itself (`pq1.<kid>.…`): the stored quote
+    /// inputs a line can be re-priced from.
+    #[serde(default)]
+    pub quote_token: Option<String>,
+    /// Artwork files attached to the line (`FileRecord` ids).
+    #[serde(default)]
+    pub file_ids: Vec<String>,
+}
+
+/// Where an order is shipped. Free text is normalised ([`text::clean`])
+/// and bounded; `country` is an ISO 3166-1 alpha-2 code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShippingAddress {
+    pub name: String,
+    pub line1: String,
+    #[serde(default)]
+    pub line2: String,
+    pub postal_code: String,
+    pub city: String,
+    pub country: String,
+}
+
+impl ShippingAddress {
+    pub const MAX_FIELD: usize = 200;
+
+    /// Normalises every field and checks its limits.
+    pub fn sanitize(self) -> Result<Self, Error> {
+        let country = self.country.trim().to_owned();
+        if !(country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase())) {
+            return Err(Error::invalid(
+                "shipping_address.country",
+                "expected an ISO 3166-1 alpha-2 code such as DE",
+            ));
+        }
+        let m = Self::MAX_FIELD;
+        Ok(Self {
+            name: text::clean("shipping_address.name", &self.name, m, false)?,
+            line1: text::clean("shipping_address.line1", &self.line1, m, false)?,
+            line2: text::clean_optional("shipping_address.line2", &self.line2, m, false)?,
+            postal_code: text::clean("shipping_address.postal_code", &self.postal_code, 20, false)?,
+            city: text::clean("shipping_address.city", &self.city, m, false)?,
+            country,
+        })
+    }
+}
+
+/// How an order was submitted: the client's `Idempotency-Key` and a
+/// fingerprint (SHA-256 hex) of the submission, so a retry with the same
+/// key returns this order and the same key with another body is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Idempotency {
+    pub key: String,
+    pub fingerprint: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,4 +176,27 @@ pub struct Order {
     pub history: Vec<StatusChange>,
     #[serde(default)]
     pub version: u64,
+    #[serde(default)]
+    pub shipping_address: Option<ShippingAddress>,
+    /// Set for orders placed through checkout (`None` on older data).
+    #[serde(default)]
+    pub idempotency: Option<Idempotency>,
+}
+
+/// An event waiting in the transactional outbox: written in the same
+/// transaction as the order change that caused it, published later by a
+/// relay (at least once; consumers dedupe by `id`, which is the message
+/// id on the bus).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// Unique message id (UUIDv7, so ids sort by creation).
+    pub id: String,
+    pub order_id: OrderId,
+    /// Event type, e.g. `order.status_changed`.
+    pub kind: String,
+    /// Routing key on the topic exchange, e.g. `order.status_changed.submitted`.
+    pub routing_key: String,
+    /// The versioned JSON payload (docs/events.md).
+    pub payload: String,
+    pub created_at: DateTime<Utc>,
 }

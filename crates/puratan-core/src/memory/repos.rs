@@ -3,7 +3,9 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use parking_lot::Mutex;
 
-use crate::domain::{Email, Order, OrderId, OrderStatus, Product, ProductId, Sku, User, UserId};
+use crate::domain::{
+    Email, Order, OrderId, OrderStatus, OutboxEntry, Product, ProductId, Sku, User, UserId,
+};
 use crate::ports::{OrderRepo, Page, PageRequest, ProductFilter, ProductRepo, UserRepo, queue_key};
 use crate::{ConflictReason, Error, Result};
 
@@ -202,7 +204,51 @@ impl UserRepo for MemoryUserRepo {
 
 #[derive(Debug, Default)]
 pub struct MemoryOrderRepo {
-    rows: Mutex<HashMap<OrderId, Order>>,
+    state: Mutex<OrderState>,
+}
+
+#[derive(Debug, Default)]
+struct OrderState {
+    rows: HashMap<OrderId, Order>,
+    /// (customer, idempotency key) → order.
+    keys: HashMap<(UserId, String), OrderId>,
+    /// Unsent outbox entries in write order.
+    outbox: Vec<OutboxEntry>,
+}
+
+impl OrderState {
+    fn insert(&mut self, mut order: Order) -> Result<Order> {
+        if self.rows.contains_key(&order.id) {
+            return Err(Error::duplicate("order", "id"));
+        }
+        let key = order
+            .idempotency
+            .as_ref()
+            .map(|i| (order.customer_id, i.key.clone()));
+        if let Some(k) = &key
+            && self.keys.contains_key(k)
+        {
+            return Err(Error::duplicate("order", "idempotency_key"));
+        }
+        order.version = 1;
+        if let Some(k) = key {
+            self.keys.insert(k, order.id);
+        }
+        self.rows.insert(order.id, order.clone());
+        Ok(order)
+    }
+
+    fn update(&mut self, mut order: Order) -> Result<Order> {
+        let stored = self
+            .rows
+            .get(&order.id)
+            .ok_or(Error::NotFound { entity: "order" })?;
+        check_version!("order", stored, order);
+        // The idempotency key is fixed at submission.
+        order.idempotency = stored.idempotency.clone();
+        self.rows.insert(order.id, order.clone());
+        Ok(order)
+    }
 }
 
 impl MemoryOrderRepo {
@@ -213,38 +259,68 @@ impl MemoryOrderRepo {
 
 #[async_trait]
 impl OrderRepo for MemoryOrderRepo {
-    async fn insert(&self, mut order: Order) -> Result<Order> {
-        let mut rows = self.rows.lock();
-        if rows.contains_key(&order.id) {
-            return Err(Error::duplicate("order", "id"));
-        }
-        order.version = 1;
-        rows.insert(order.id, order.clone());
-        Ok(order)
+    async fn insert(&self, order: Order) -> Result<Order> {
+        self.state.lock().insert(order)
     }
 
     async fn get(&self, id: OrderId) -> Result<Order> {
-        self.rows
+        self.state
             .lock()
+            .rows
             .get(&id)
             .cloned()
             .ok_or(Error::NotFound { entity: "order" })
     }
 
-    async fn update(&self, mut order: Order) -> Result<Order> {
-        let mut rows = self.rows.lock();
-        let stored = rows
-            .get(&order.id)
-            .ok_or(Error::NotFound { entity: "order" })?;
-        check_version!("order", stored, order);
-        rows.insert(order.id, order.clone());
+    async fn update(&self, order: Order) -> Result<Order> {
+        self.state.lock().update(order)
+    }
+
+    async fn insert_with_outbox(&self, order: Order, events: Vec<OutboxEntry>) -> Result<Order> {
+        let mut state = self.state.lock();
+        let order = state.insert(order)?;
+        state.outbox.extend(events);
         Ok(order)
+    }
+
+    async fn update_with_outbox(&self, order: Order, events: Vec<OutboxEntry>) -> Result<Order> {
+        let mut state = self.state.lock();
+        let order = state.update(order)?;
+        state.outbox.extend(events);
+        Ok(order)
+    }
+
+    async fn get_by_idempotency_key(&self, customer: UserId, key: &str) -> Result<Order> {
+        let state = self.state.lock();
+        state
+            .keys
+            .get(&(customer, key.to_owned()))
+            .and_then(|id| state.rows.get(id))
+            .cloned()
+            .ok_or(Error::NotFound { entity: "order" })
+    }
+
+    async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>> {
+        Ok(self
+            .state
+            .lock()
+            .outbox
+            .iter()
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn outbox_mark_sent(&self, ids: &[String]) -> Result<()> {
+        self.state.lock().outbox.retain(|e| !ids.contains(&e.id));
+        Ok(())
     }
 
     async fn list_by_customer(&self, customer: UserId, page: &PageRequest) -> Result<Page<Order>> {
         let before: Option<OrderId> = page.after.as_ref().map(|c| c.decode()).transpose()?;
-        let rows = self.rows.lock();
-        let mut items: Vec<&Order> = rows
+        let state = self.state.lock();
+        let mut items: Vec<&Order> = state
+            .rows
             .values()
             .filter(|o| o.customer_id == customer && before.is_none_or(|b| o.id < b))
             .collect();
@@ -260,10 +336,11 @@ impl OrderRepo for MemoryOrderRepo {
     ) -> Result<Page<Order>> {
         let after: Option<(u8, i64, String)> =
             page.after.as_ref().map(|c| c.decode()).transpose()?;
-        let rows = self.rows.lock();
+        let state = self.state.lock();
         // Production order: priority desc, due asc, id asc.
         let sort = |k: &(u8, i64, String)| (std::cmp::Reverse(k.0), k.1, k.2.clone());
-        let mut items: Vec<&Order> = rows
+        let mut items: Vec<&Order> = state
+            .rows
             .values()
             .filter(|o| &o.status == status)
             .filter(|o| after.as_ref().is_none_or(|a| sort(&queue_key(o)) > sort(a)))

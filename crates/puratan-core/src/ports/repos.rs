@@ -3,7 +3,8 @@ use async_trait::async_trait;
 use super::{Page, PageRequest};
 use crate::Result;
 use crate::domain::{
-    Category, Email, Order, OrderId, OrderStatus, Product, ProductId, Sku, Tag, User, UserId,
+    Category, Email, Order, OrderId, OrderStatus, OutboxEntry, Product, ProductId, Sku, Tag, User,
+    UserId,
 };
 
 /// Optimistic concurrency, the same for every repository:
@@ -57,11 +58,36 @@ pub trait UserRepo: Send + Sync + 'static {
     async fn list(&self, page: &PageRequest) -> Result<Page<User>>;
 }
 
+/// Orders, with optimistic concurrency like every repository, plus:
+///
+/// * **Idempotency**: `(customer_id, idempotency.key)` is unique; a second
+///   order with the same key for the same customer fails with
+///   `Conflict { Duplicate { field: "idempotency_key" } }` and changes
+///   nothing ([`get_by_idempotency_key`](Self::get_by_idempotency_key)
+///   finds the first).
+/// * **Transactional outbox**: `insert_with_outbox` / `update_with_outbox`
+///   write the order and its events atomically (one SQLite transaction,
+///   one MongoDB multi-document transaction): either both are stored or
+///   neither. [`outbox_pending`](Self::outbox_pending) returns unsent
+///   entries oldest first (per order in write order);
+///   [`outbox_mark_sent`](Self::outbox_mark_sent) removes them from the
+///   pending set (unknown ids are ignored, so marking twice is harmless).
 #[async_trait]
 pub trait OrderRepo: Send + Sync + 'static {
     async fn insert(&self, order: Order) -> Result<Order>;
     async fn get(&self, id: OrderId) -> Result<Order>;
     async fn update(&self, order: Order) -> Result<Order>;
+    /// `insert`, plus `events` in the outbox, in one transaction.
+    async fn insert_with_outbox(&self, order: Order, events: Vec<OutboxEntry>) -> Result<Order>;
+    /// `update` (version-checked), plus `events` in the outbox, in one
+    /// transaction: a stale version stores neither.
+    async fn update_with_outbox(&self, order: Order, events: Vec<OutboxEntry>) -> Result<Order>;
+    /// The customer's order submitted with this `Idempotency-Key`.
+    async fn get_by_idempotency_key(&self, customer: UserId, key: &str) -> Result<Order>;
+    /// Up to `limit` unsent outbox entries, oldest first.
+    async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>>;
+    /// Marks entries as published.
+    async fn outbox_mark_sent(&self, ids: &[String]) -> Result<()>;
     /// A customer's orders, newest first.
     async fn list_by_customer(&self, customer: UserId, page: &PageRequest) -> Result<Page<Order>>;
     /// Orders in `status` in production order: priority descending, then

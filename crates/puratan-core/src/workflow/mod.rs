@@ -94,6 +94,8 @@
 //!     total: Money::new(Default::default(), Currency::parse("EUR").unwrap()),
 //!     history: vec![],
 //!     version: 1,
+//!     shipping_address: None,
+//!     idempotency: None,
 //! };
 //! let me = Actor::user(customer, [Role::Customer]);
 //! let ctx = GuardContext::default();

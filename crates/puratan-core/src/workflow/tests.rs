@@ -35,6 +35,8 @@ fn order(customer: UserId, status: &str) -> Order {
         ),
         history: Vec::new(),
         version: 0,
+        shipping_address: None,
+        idempotency: None,
     }
 }
 

@@ -55,7 +55,7 @@ impl Default for Limits {
             max_pages: 10_000,
             max_objects: 2_000_000,
             max_operators: 50_000_000,
-            max_form_depth: 32,
+            max_form_depth: 100,
             max_graphics_state_depth: 256,
             max_report_items: 5_000,
             max_findings_per_check: 50,

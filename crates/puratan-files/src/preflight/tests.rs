@@ -942,3 +942,70 @@ fn cmyk_and_ycck_jpegs_are_detected_although_image_reports_rgb() {
         assert!(!r.has("rgb_colour"));
     }
 }
+
+// ---- hostile content streams: our lexer and interpreter never panic
+
+fn content_vocabulary() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    let token = prop_oneof![
+        Just(&b"q "[..]),
+        Just(&b"Q "[..]),
+        Just(&b"1e308 0 0 1e308 0 0 cm "[..]),
+        Just(&b"0 0 0 0 0 0 cm "[..]),
+        Just(&b"/Im1 Do "[..]),
+        Just(&b"/Fm1 Do "[..]),
+        Just(&b"/Missing Do "[..]),
+        Just(&b"BI /W 3 /H 2 /CS /RGB /BPC 8 ID "[..]),
+        Just(&b"BI /W 99999999999 /H 99999999999 /BPC 99 /CS [/I /RGB 1 <00>] ID "[..]),
+        Just(&b"BI /F /Fl ID "[..]),
+        Just(&b" EI "[..]),
+        Just(&b"/OC /L BDC "[..]),
+        Just(&b"EMC "[..]),
+        Just(&b"[[[[[ "[..]),
+        Just(&b"<<< >> "[..]),
+        Just(&b"(unbalanced \\( "[..]),
+        Just(&b"/GS1 gs /CS1 cs /Sh sh 1 0 0 rg "[..]),
+        Just(&b"-- 1.2.3 +-.5 "[..]),
+        Just(&b"% comment\n"[..]),
+    ];
+    proptest::collection::vec(token, 0..60).prop_map(|t| t.concat())
+}
+
+fn hostile_page(content: &[u8]) -> Vec<u8> {
+    one_page(
+        &a4_box(),
+        "/XObject << /Im1 5 0 R /Fm1 6 0 R >> /ExtGState << /GS1 << /ca 0.2 /BM [/Screen] >> >> /ColorSpace << /CS1 [/DeviceN [/A /B] /DeviceCMYK 5 0 R] >> /Properties << /L << /Type /OCMD /OCGs [] >> >>",
+        content,
+        |b| {
+            image_xobject(b, 5, 40, 40, "/CS1");
+            b.stream(6, "/Subtype /Form /BBox [0 0 1 1] /Matrix [1 2 3]", content);
+        },
+    )
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 200, ..Default::default() })]
+
+    #[test]
+    fn arbitrary_content_bytes_never_fail(content in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+        let r = run(&hostile_page(&content), Format::Pdf, &Intent::a4(), &Profile::default(), &Limits::default());
+        proptest::prop_assert!(r.is_ok(), "{:?}", r.err());
+    }
+
+    #[test]
+    fn operator_soup_never_fails(content in content_vocabulary()) {
+        let r = run(&hostile_page(&content), Format::Pdf, &Intent::a4(), &Profile::default(), &Limits::default());
+        proptest::prop_assert!(r.is_ok(), "{:?}", r.err());
+        let json = serde_json::to_string(&r.unwrap()).unwrap();
+        let back: Report = serde_json::from_str(&json).unwrap();
+        proptest::prop_assert_eq!(back.schema.as_str(), SCHEMA);
+    }
+
+    #[test]
+    fn truncated_files_never_panic(cut in 0usize..2000) {
+        let pdf = hostile_page(b"q 10 0 0 10 0 0 cm /Im1 Do Q /Fm1 Do");
+        let cut = cut.min(pdf.len());
+        let r = run(&pdf[..cut], Format::Pdf, &Intent::default(), &Profile::default(), &Limits::default());
+        proptest::prop_assert!(!matches!(r, Err(FilesError::PreflightInternal)));
+    }
+}

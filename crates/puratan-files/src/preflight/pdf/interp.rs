@@ -582,7 +582,13 @@ impl<'a> Interp<'a> {
             stencil,
             soft_mask,
             in_form,
-            ctm: ctm.map(|v| (v * 1e6).round() / 1e6),
+            ctm: ctm.map(|v| {
+                if v.is_finite() {
+                    (v * 1e6).round() / 1e6
+                } else {
+                    0.0
+                }
+            }),
             ppi_x,
             ppi_y,
             ignored: degenerate || w <= self.ignore_max_px || h <= self.ignore_max_px,

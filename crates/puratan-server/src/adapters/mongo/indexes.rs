@@ -18,6 +18,7 @@
 //! | `users`    | `identities` `{identities}` (multikey) | get_by_identity |
 //! | `orders`   | `customer_newest` `{customer_id, _id: -1}` | list_by_customer |
 //! | `orders`   | `status_queue` `{status, priority: -1, due_ms, _id}` | list_by_status |
+//! | `orders`   | `idempotency_unique` `{idempotency}` unique, sparse | get_by_idempotency_key, one order per key |
 //! | `files`    | `owner_newest` `{owner, _id: -1}` | list_by_owner |
 //! | `files`    | `status_oldest` `{status, _id}` | pending_scan |
 //! | `audit`    | `actor_recent` `{actor, at: -1, _id: -1}` | recent(actor) |
@@ -44,6 +45,17 @@ fn index(name: &str, keys: Document, unique: bool) -> IndexModel {
     let options = IndexOptions::builder()
         .name(name.to_owned())
         .unique(unique.then_some(true))
+        .build();
+    IndexModel::builder().keys(keys).options(options).build()
+}
+
+/// A unique index over documents that have the field (others are not
+/// indexed, so any number of them may lack it).
+fn unique_sparse(name: &str, keys: Document) -> IndexModel {
+    let options = IndexOptions::builder()
+        .name(name.to_owned())
+        .unique(true)
+        .sparse(true)
         .build();
     IndexModel::builder().keys(keys).options(options).build()
 }
@@ -93,6 +105,7 @@ pub(crate) fn all() -> Vec<(&'static str, Vec<IndexModel>)> {
                     doc! { "status": 1, "priority": -1, "due_ms": 1, "_id": 1 },
                     false,
                 ),
+                unique_sparse("idempotency_unique", doc! { "idempotency": 1 }),
             ],
         ),
         (

@@ -67,6 +67,7 @@ pub use users::MongoUserRepo;
 pub(crate) const PRODUCTS: &str = "products";
 pub(crate) const USERS: &str = "users";
 pub(crate) const ORDERS: &str = "orders";
+pub(crate) const ORDER_OUTBOX: &str = "order_outbox";
 pub(crate) const AUDIT: &str = "audit";
 pub(crate) const FILES: &str = "files";
 pub(crate) const CATALOGS: &str = "catalogs";

@@ -138,6 +138,20 @@ CREATE TABLE files (
 CREATE INDEX files_owner ON files (owner, id);
 CREATE INDEX files_status ON files (status, id);
 "#,
+    // Orders (issue #6): the checkout's Idempotency-Key, unique per
+    // customer, and the transactional outbox (adapters/sqlite/orders.rs):
+    // events written in the order's transaction, deleted once published.
+    r#"
+ALTER TABLE orders ADD COLUMN idempotency_key TEXT;
+CREATE UNIQUE INDEX orders_idempotency ON orders (customer_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+CREATE TABLE order_outbox (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    id       TEXT NOT NULL UNIQUE,
+    order_id TEXT NOT NULL,
+    doc      TEXT NOT NULL
+) STRICT;
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
