@@ -79,14 +79,26 @@ pub async fn file_processing_round_trips(repo: Repo) {
             report_key: format!("derivatives/{}", "cd".repeat(32)),
             at,
         }),
-        derivatives: vec![Derivative {
-            name: "thumbnail".into(),
-            key: format!("derivatives/{}", "ef".repeat(32)),
-            mime: "image/jpeg".into(),
-            width: 400,
-            height: 283,
-            size: 20_480,
-        }],
+        derivatives: vec![
+            Derivative {
+                name: "thumbnail".into(),
+                key: format!("derivatives/{}", "ef".repeat(32)),
+                mime: "image/jpeg".into(),
+                width: 400,
+                height: 283,
+                size: 20_480,
+                ink_coverage_percent: None,
+            },
+            Derivative {
+                name: "print-pdf".into(),
+                key: format!("derivatives/{}", "01".repeat(32)),
+                mime: "application/pdf".into(),
+                width: 2551,
+                height: 3579,
+                size: 1_234_567,
+                ink_coverage_percent: Some(287),
+            },
+        ],
         updated_at: Some(at),
     });
     let next = repo.update(next).await.expect("update");

@@ -126,6 +126,10 @@ pub struct Derivative {
     pub width: u32,
     pub height: u32,
     pub size: u64,
+    /// For a print-ready file converted to CMYK: the total area coverage
+    /// (C+M+Y+K, 99.9th percentile) in percent, rounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ink_coverage_percent: Option<u16>,
 }
 
 /// The processing pipeline's record of one file.

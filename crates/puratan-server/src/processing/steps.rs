@@ -7,7 +7,7 @@ use std::path::Path;
 
 use puratan_files::Format;
 use puratan_files::preflight::{self, Profile};
-use puratan_files::preview;
+use puratan_files::{colour, convert, preview};
 use serde::{Deserialize, Serialize};
 
 use super::job::OrderedSize;
@@ -82,6 +82,8 @@ pub struct DerivativeOut {
     pub mime: String,
     pub width: u32,
     pub height: u32,
+    #[serde(default)]
+    pub ink_coverage_percent: Option<u16>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -185,7 +187,49 @@ fn run_steps(
             }
         }
     }
+    let raster = matches!(
+        format,
+        Format::Jpeg | Format::Png | Format::Tiff | Format::WebP
+    );
+    if let Some(ordered) = spec.preflight.as_ref().and_then(|p| p.ordered)
+        && raster
+    {
+        print_pdf(input, format, ordered, out, &mut result)?;
+    }
     Ok(result)
+}
+
+/// A raster upload with a known ordered size becomes a print-ready PDF:
+/// the image covers trim + bleed, converted to CMYK (FOGRA39, perceptual),
+/// with its ink coverage measured.
+fn print_pdf(
+    input: &[u8],
+    format: Format,
+    ordered: OrderedSize,
+    out: &Path,
+    result: &mut StepsResult,
+) -> Result<(), Failure> {
+    let spec = convert::PrintSpec {
+        trim_width_mm: ordered.trim_width_mm,
+        trim_height_mm: ordered.trim_height_mm,
+        bleed_mm: ordered.bleed_mm,
+        convert_to_cmyk: Some(colour::Intent::Perceptual),
+    };
+    let pdf = convert::raster_to_pdf(input, format, &spec, &preview::Limits::default())
+        .map_err(|e| Failure::from_files(&e))?;
+    std::fs::write(out.join("print.pdf"), &pdf.bytes)
+        .map_err(|e| Failure::crashed(&format!("could not write print.pdf: {e}")))?;
+    result.derivatives.push(DerivativeOut {
+        name: "print-pdf".into(),
+        file: "print.pdf".into(),
+        mime: "application/pdf".into(),
+        width: pdf.image_width,
+        height: pdf.image_height,
+        ink_coverage_percent: pdf
+            .tac
+            .map(|t| t.p999_percent.round().clamp(0.0, 400.0) as u16),
+    });
+    Ok(())
 }
 
 fn derivative(name: &str, file: &str, p: &preview::Preview) -> DerivativeOut {
@@ -195,6 +239,7 @@ fn derivative(name: &str, file: &str, p: &preview::Preview) -> DerivativeOut {
         mime: p.mime.to_owned(),
         width: p.width,
         height: p.height,
+        ink_coverage_percent: None,
     }
 }
 

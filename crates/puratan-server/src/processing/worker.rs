@@ -254,6 +254,7 @@ async fn run_job(app: &App, job: &FileJob, record: &FileRecord) -> puratan_core:
             width: d.width,
             height: d.height,
             size,
+            ink_coverage_percent: d.ink_coverage_percent,
         });
     }
     let mut summary = None;

@@ -271,3 +271,80 @@ async fn a_file_over_the_memory_limit_fails_its_job_and_the_worker_lives_on() {
     let f = app.processed(&owner, &ok).await;
     assert_eq!(f["processing"]["state"], "done", "{f}");
 }
+
+#[tokio::test]
+async fn a_photo_ordered_at_a_size_becomes_a_cmyk_print_pdf_with_its_ink_coverage() {
+    let app = spawn_app_with(|_| {}).await;
+    let owner = access(&app.customer("photo-owner@example.com").await).to_owned();
+    let staff = access(
+        &app.user_with_role("photo-staff@example.com", Role::Staff)
+            .await,
+    )
+    .to_owned();
+    let id = app
+        .upload_file(
+            &owner,
+            "hopper.jpg",
+            &corpus("images/pillow/Tests/images/hopper.jpg"),
+        )
+        .await;
+    let first = app.processed(&owner, &id).await;
+    assert_eq!(first["processing"]["state"], "done", "{first}");
+    assert_eq!(first["processing"]["pages"], 1);
+
+    // Ordered as a 50 × 50 mm sticker with 2 mm bleed.
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/staff/files/{id}/preflight")))
+        .bearer_auth(&staff)
+        .json(&json!({"ordered": {"trim_width_mm": 50, "trim_height_mm": 50, "bleed_mm": 2}}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 202);
+    let start = Instant::now();
+    let print = loop {
+        let f = app.processed(&owner, &id).await;
+        if let Some(d) = f["processing"]["previews"]
+            .as_array()
+            .and_then(|ds| ds.iter().find(|d| d["name"] == "print-pdf"))
+        {
+            break d.clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no print PDF: {f}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(print["mime"], "application/pdf");
+    let r = app
+        .get_with(&owner, print["url"].as_str().unwrap(), &[])
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let pdf = r.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    // The library's own preflight of the result: 54 × 54 mm media box with
+    // a 50 × 50 mm trim box, CMYK.
+    let report = puratan_files::preflight::run(
+        &pdf,
+        puratan_files::Format::Pdf,
+        &puratan_files::preflight::Intent {
+            trim: Some(puratan_files::preflight::Size {
+                width_mm: 50.0,
+                height_mm: 50.0,
+            }),
+            bleed_mm: Some(2.0),
+            pages: Some(1),
+        },
+        &puratan_files::preflight::Profile::gwg2015_sheetfed(),
+        &puratan_files::preflight::Limits::default(),
+    )
+    .expect("preflight of the print PDF");
+    assert!(!report.has("page_size_mismatch"), "{:?}", report.findings);
+    let spaces = serde_json::to_string(&report.colour_spaces).unwrap();
+    assert!(spaces.contains("DeviceCMYK"), "{spaces}");
+    let tac = print["ink_coverage_percent"].as_u64();
+    assert!(tac.is_some_and(|t| t > 0 && t <= 320), "{print}");
+}

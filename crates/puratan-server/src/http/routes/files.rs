@@ -81,6 +81,9 @@ pub struct PreviewView {
     pub mime: String,
     pub width: u32,
     pub height: u32,
+    /// `print-pdf` only: total area coverage after the CMYK conversion
+    /// (99.9th percentile of C+M+Y+K, %).
+    pub ink_coverage_percent: Option<u16>,
 }
 
 /// The content version of a derivative (the start of its digest).
@@ -121,6 +124,7 @@ impl ProcessingView {
                     mime: d.mime.clone(),
                     width: d.width,
                     height: d.height,
+                    ink_coverage_percent: d.ink_coverage_percent,
                 })
                 .collect(),
         })
@@ -252,7 +256,7 @@ pub struct PreviewQuery {
     pub v: Option<String>,
 }
 
-/// A thumbnail or page preview. Cached privately: forever when `v` names
+/// A thumbnail, page preview or print-ready PDF. Cached privately: forever when `v` names
 /// the current content, otherwise revalidated (`ETag`).
 #[utoipa::path(get, path = "/api/v1/files/{id}/previews/{name}", tag = "uploads",
     params(("id" = String, Path), ("name" = String, Path), PreviewQuery), security(("bearer" = [])),
