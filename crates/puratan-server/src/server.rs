@@ -68,6 +68,7 @@ pub async fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running
     let (consumer_stop_tx, consumer_stop_rx) = watch::channel(false);
     let cleanup = http::routes::uploads::start_cleanup(app.clone(), consumer_stop_rx.clone());
     let rescan = crate::intake::start_rescan(app.clone(), consumer_stop_rx.clone());
+    let relay = crate::outbox_relay::start(app.clone(), consumer_stop_rx.clone());
     let consumer = events::start_invalidation_consumer(app.clone(), consumer_stop_rx).await?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let router = http::router(app.clone());
@@ -92,6 +93,7 @@ pub async fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running
         let _ = consumer.await;
         let _ = cleanup.await;
         let _ = rescan.await;
+        let _ = relay.await;
         result
     });
     Ok(Running {
