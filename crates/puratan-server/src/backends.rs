@@ -201,7 +201,13 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         crate::auth::keys::keyring(&config.protect, files.as_ref()).await?,
     )?;
 
+    let order_service = puratan_core::orders::OrderService::new(
+        orders.clone(),
+        products.clone(),
+        puratan_core::workflow::Engine::builtin()?,
+    );
     Ok(App(Arc::new(AppInner {
+        order_service,
         config,
         products,
         users,

@@ -16,6 +16,7 @@ pub mod events;
 pub mod http;
 pub mod intake;
 pub mod metrics;
+pub mod outbox_relay;
 pub mod pricing;
 pub mod processing;
 pub mod profile_cache;

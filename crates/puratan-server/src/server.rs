@@ -74,6 +74,7 @@ pub async fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running
         consumer_stop_rx.clone(),
     )
     .await?;
+    let relay = crate::outbox_relay::start(app.clone(), consumer_stop_rx.clone());
     let consumer = events::start_invalidation_consumer(app.clone(), consumer_stop_rx).await?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let router = http::router(app.clone());
@@ -101,6 +102,7 @@ pub async fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running
         for w in workers {
             let _ = w.await;
         }
+        let _ = relay.await;
         result
     });
     Ok(Running {

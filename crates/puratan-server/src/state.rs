@@ -71,6 +71,9 @@ pub struct AppInner {
     pub auth: crate::auth::AuthService,
     /// The tus endpoint (`/files/`) and its upload store.
     pub uploads: crate::http::routes::uploads::UploadService,
+    /// Checkout and order transitions (core's orders service over the
+    /// order and product stores and the default workflow).
+    pub order_service: puratan_core::orders::OrderService,
     /// Set when `notify.backend = "memory"`: what would have been mailed.
     pub outbox: Option<Arc<puratan_core::memory::MemoryNotifier>>,
 }

@@ -62,6 +62,13 @@ error_codes! {
     FileNotReady = "file_not_ready", CONFLICT, "The file is not ready for this: it waits for a virus scan, was refused or quarantined, or its processing (preflight, previews) has not finished; see the file's `status` and `processing.state`.";
     StaleVersion = "stale_version", CONFLICT, "The resource changed since you read it; re-read and retry.";
     PricingRejected = "pricing_rejected", UNPROCESSABLE_ENTITY, "The pricing engine rejected the request. The body's `code` is then the engine's own stable code (e.g. `unknown_product`, `option_not_allowed`, `quantity_step`, `coupon_expired`, `invalid_request`; see crates/puratan-pricing) and `details.field` names the offending field when there is one.";
+    QuoteRejected = "quote_rejected", UNPROCESSABLE_ENTITY, "Checkout: a line's quote cannot be honoured; `details.line` is the line index. Specific codes: `quote_tampered` (not issued here or altered), `quote_expired` (request a new quote), `quote_mismatch` (the quote prices another product or quantity, or re-pricing it no longer gives the signed total), `product_unavailable`, `cart_empty`.";
+    TotalMismatch = "total_mismatch", UNPROCESSABLE_ENTITY, "Checkout: `expected_total` is not the sum of the verified quotes; `details.actual` is the correct total.";
+    OutOfStock = "out_of_stock", CONFLICT, "Checkout: a stock-controlled product has fewer units left than ordered (`details.product_id`).";
+    IdempotencyKeyInvalid = "idempotency_key_invalid", BAD_REQUEST, "`POST /api/v1/orders` needs an `Idempotency-Key` header of 1-255 visible ASCII characters (a UUID is a good choice).";
+    IdempotencyKeyReused = "idempotency_key_reused", UNPROCESSABLE_ENTITY, "This `Idempotency-Key` was already used for a different request; a retry must send the same body.";
+    TransitionNotAllowed = "transition_not_allowed", CONFLICT, "The workflow does not allow this transition now; `details.current_state` and `details.allowed` (the transitions you may fire) say what is possible. Specific codes: `transition_guard_failed` (`details.guard`), `transition_no_previous_state`.";
+    TransitionForbidden = "transition_forbidden", FORBIDDEN, "Your role may not fire this transition from the order's current state (`details.required` lists the roles that may).";
     InvalidCatalog = "invalid_catalog", UNPROCESSABLE_ENTITY, "A catalog file failed validation; `details.path` is the JSON path of the first bad field.";
     RateLimited = "rate_limited", TOO_MANY_REQUESTS, "Too many requests for this client and route class; see the `Retry-After` and `RateLimit` headers.";
     Timeout = "timeout", SERVICE_UNAVAILABLE, "The request took longer than the server's time limit.";

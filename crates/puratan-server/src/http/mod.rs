@@ -41,10 +41,12 @@ use crate::state::App;
         routes::admin_users::list, routes::admin_users::get, routes::admin_users::set_status, routes::admin_users::set_roles, routes::admin_users::message,
         routes::uploads::options, routes::uploads::create, routes::uploads::head, routes::uploads::patch, routes::uploads::delete, routes::uploads::method_override,
         routes::files::get, routes::files::list, routes::files::report, routes::files::preview,
-        routes::files::rerun_preflight),
+        routes::files::rerun_preflight,
+        routes::orders::checkout, routes::orders::list, routes::orders::get, routes::orders::transition,
+        routes::staff_orders::queue, routes::staff_orders::transition, routes::staff_orders::priority),
     modifiers(&SecurityAddon),
     components(schemas(error::ErrorBody)),
-    tags((name = "catalog", description = "Public product catalog"), (name = "quotes", description = "Instant, signed prices"), (name = "operations", description = "Health and metrics"), (name = "admin", description = "Catalog and customer management (admin role, or the bootstrap admin token)"), (name = "auth", description = "Registration, login, 2FA, tokens"), (name = "account", description = "The caller's profile and sessions"), (name = "uploads", description = "Artwork uploads: the tus 1.0 resumable upload protocol (creation, creation-with-upload, termination, checksum sha256, expiration)"))
+    tags((name = "catalog", description = "Public product catalog"), (name = "quotes", description = "Instant, signed prices"), (name = "operations", description = "Health and metrics"), (name = "admin", description = "Catalog and customer management (admin role, or the bootstrap admin token)"), (name = "auth", description = "Registration, login, 2FA, tokens"), (name = "account", description = "The caller's profile and sessions"), (name = "orders", description = "Checkout, my orders, workflow transitions; the staff production queue"), (name = "uploads", description = "Artwork uploads: the tus 1.0 resumable upload protocol (creation, creation-with-upload, termination, checksum sha256, expiration)"))
 )]
 pub struct ApiDoc;
 
@@ -133,6 +135,24 @@ fn auth_routes(app: &App) -> Router<App> {
         .route("/api/v1/me/sessions", get(me::list_sessions))
         .route("/api/v1/me/sessions/{id}", delete(me::revoke_session))
         .route("/api/v1/me/history", get(me::history))
+        .route(
+            "/api/v1/orders",
+            post(routes::orders::checkout).get(routes::orders::list),
+        )
+        .route("/api/v1/orders/{id}", get(routes::orders::get))
+        .route(
+            "/api/v1/orders/{id}/transitions",
+            post(routes::orders::transition),
+        )
+        .route("/api/v1/staff/queue", get(routes::staff_orders::queue))
+        .route(
+            "/api/v1/staff/orders/{id}/transitions",
+            post(routes::staff_orders::transition),
+        )
+        .route(
+            "/api/v1/staff/orders/{id}/priority",
+            post(routes::staff_orders::priority),
+        )
         .route("/api/v1/files", get(routes::files::list))
         .route("/api/v1/files/{id}", get(routes::files::get))
         .route("/api/v1/files/{id}/report", get(routes::files::report))

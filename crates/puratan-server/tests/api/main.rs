@@ -7,6 +7,7 @@ mod catalog;
 mod files;
 mod gateway;
 mod oidc;
+mod orders;
 mod processing;
 mod quotes;
 mod smtp;

@@ -5,6 +5,8 @@ pub mod auth_schema;
 pub mod files;
 pub mod health;
 pub mod me;
+pub mod orders;
 pub mod products;
 pub mod quotes;
+pub mod staff_orders;
 pub mod uploads;
