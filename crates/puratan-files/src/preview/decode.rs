@@ -49,16 +49,20 @@ pub(crate) fn decode(
         return Err(FilesError::Empty);
     }
     guarded(format, || match format {
-        Format::Jpeg => {
-            let j = jpeg::decode(bytes, min_edge_needed, limits)?;
-            Ok(Decoded {
+        Format::Jpeg => match jpeg::decode(bytes, min_edge_needed, limits) {
+            Ok(j) => Ok(Decoded {
                 raster: j.raster,
                 full_width: j.full_width,
                 full_height: j.full_height,
                 orientation: j.orientation,
                 icc: j.icc,
-            })
-        }
+            }),
+            // jpeg-decoder gives up on truncated files that libjpeg and
+            // browsers show (missing rows grey); zune-jpeg (through `image`)
+            // is as lenient, at the cost of a full-size decode.
+            Err(FilesError::Undecodable { .. }) => decode_with_image(bytes, format, limits),
+            Err(e) => Err(e),
+        },
         _ => decode_with_image(bytes, format, limits),
     })
 }
