@@ -201,6 +201,7 @@ async fn mongo_ensure_indexes_is_idempotent() {
             &[
                 ("_id_", false),
                 ("customer_newest", false),
+                ("idempotency_unique", true),
                 ("status_queue", false),
             ],
         ),

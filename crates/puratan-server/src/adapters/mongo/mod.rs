@@ -11,7 +11,8 @@
 //! |------------|------------------|
 //! | `products` | `_id` (slug), `sku`, `category`, `tags`, `active`, `stock` (i64 or null), `version` |
 //! | `users`    | `_id` (UUID string), `email`, `version` |
-//! | `orders`   | `_id` (UUID string), `customer_id` (UUID string), `status`, `priority` (i32), `due_ms` (i64 millis), `version` |
+//! | `orders`   | `_id` (UUID string), `customer_id` (UUID string), `status`, `priority` (i32), `due_ms` (i64 millis), `version`, `idempotency` (`<customer>/<key>`, checkout orders only) |
+//! | `order_outbox` | `_id` (event id, UUIDv7), `order_id` (see `orders.rs`: the transactional outbox) |
 //! | `audit`    | `_id` (ObjectId), `actor`, `at` (BSON date) |
 //!
 //! Records are read back from `doc`; `version` (and a product's `stock`)
