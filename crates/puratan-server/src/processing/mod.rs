@@ -20,6 +20,7 @@
 
 pub mod config;
 pub mod job;
+pub mod order_hook;
 pub mod sandbox;
 pub mod steps;
 pub mod worker;

@@ -348,3 +348,87 @@ async fn a_photo_ordered_at_a_size_becomes_a_cmyk_print_pdf_with_its_ink_coverag
     let tac = print["ink_coverage_percent"].as_u64();
     assert!(tac.is_some_and(|t| t > 0 && t <= 320), "{print}");
 }
+
+/// The order-line hook: the workflow guard `files_passed_preflight` reads
+/// the attached files' records, and checkout only attaches the caller's
+/// own files.
+#[tokio::test]
+async fn the_files_passed_preflight_guard_reads_the_attached_files() {
+    use puratan_core::domain::{OrderLine, UserId};
+    use puratan_server::processing::order_hook::{attachable, files_passed_preflight};
+
+    let app = spawn_app_with(|_| {}).await;
+    let owner_tokens = app.customer("guard-owner@example.com").await;
+    let owner = access(&owner_tokens).to_owned();
+    let owner_id = UserId::parse(&app.user_id(&owner_tokens).await).unwrap();
+    let staff = access(
+        &app.user_with_role("guard-staff@example.com", Role::Staff)
+            .await,
+    )
+    .to_owned();
+    let id = app
+        .upload_file(&owner, "thesis.pdf", &corpus(FOUR_PAGES))
+        .await;
+    let f = app.processed(&owner, &id).await;
+    assert_ne!(f["processing"]["preflight"]["verdict"], "fail", "{f}");
+
+    let order_with = |customer: UserId, files: Vec<String>| {
+        let mut o = puratan_testkit::fixtures::order(customer, "preflight", 50, chrono::Utc::now());
+        let amount = o.total.clone();
+        o.lines = vec![OrderLine {
+            product_id: puratan_core::domain::ProductId::parse("flyer-a5").unwrap(),
+            quantity: 100,
+            description: "Flyer".into(),
+            amount,
+            options: serde_json::Value::Null,
+            quote_id: None,
+            quote_token: None,
+            file_ids: files,
+        }];
+        o
+    };
+    let a = app.app();
+    assert!(
+        files_passed_preflight(a, &order_with(owner_id, vec![id.clone()]))
+            .await
+            .unwrap()
+    );
+    // No artwork, an unknown file, or another customer's file: not passed.
+    assert!(
+        !files_passed_preflight(a, &order_with(owner_id, vec![]))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !files_passed_preflight(a, &order_with(owner_id, vec!["0123abcd".into()]))
+            .await
+            .unwrap()
+    );
+    let stranger = UserId::new();
+    assert!(
+        !files_passed_preflight(a, &order_with(stranger, vec![id.clone()]))
+            .await
+            .unwrap()
+    );
+    assert!(attachable(a, owner_id, &id).await.unwrap());
+    assert!(!attachable(a, stranger, &id).await.unwrap());
+    assert!(!attachable(a, owner_id, "../../etc").await.unwrap());
+
+    // Staff re-check against the ordered size: it fails now, and so does the guard.
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/staff/files/{id}/preflight")))
+        .bearer_auth(&staff)
+        .json(&json!({"ordered": {"trim_width_mm": 105, "trim_height_mm": 148, "bleed_mm": 3}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let f = app.processed(&owner, &id).await;
+    assert_eq!(f["processing"]["preflight"]["verdict"], "fail", "{f}");
+    assert!(
+        !files_passed_preflight(a, &order_with(owner_id, vec![id.clone()]))
+            .await
+            .unwrap()
+    );
+}

@@ -404,6 +404,14 @@ pub async fn checkout(
             file_ids: l.file_ids,
         };
         line.validate(&format!("lines[{i}]"))?;
+        for id in &line.file_ids {
+            if !crate::processing::order_hook::attachable(&app, caller.user, id).await? {
+                return Err(invalid(
+                    &format!("lines[{i}].file_ids"),
+                    "no such file of yours (or it was refused)",
+                ));
+            }
+        }
         let check = check_quote(&app, i, &line.quote_token, now).await?;
         lines.push((line, check));
     }
@@ -508,6 +516,8 @@ pub(crate) async fn fire(
         return Err(invalid("reason", "at most 1000 characters"));
     }
     let me = actor(caller);
+    let files_passed_preflight =
+        crate::processing::order_hook::files_passed_preflight(app, &order).await?;
     let order = app
         .order_service
         .transition(TransitionRequest {
@@ -516,6 +526,7 @@ pub(crate) async fn fire(
             actor: me.clone(),
             context: GuardContext {
                 reason: input.reason,
+                files_passed_preflight,
                 ..GuardContext::default()
             },
             expected_version: Some(input.version),
