@@ -374,7 +374,7 @@ async fn the_files_passed_preflight_guard_reads_the_attached_files() {
 
     let order_with = |customer: UserId, files: Vec<String>| {
         let mut o = puratan_testkit::fixtures::order(customer, "preflight", 50, chrono::Utc::now());
-        let amount = o.total.clone();
+        let amount = o.total;
         o.lines = vec![OrderLine {
             product_id: puratan_core::domain::ProductId::parse("flyer-a5").unwrap(),
             quantity: 100,
