@@ -38,6 +38,9 @@ cargo test --locked --workspace
 step "API fuzzing (schemathesis against /openapi.json: no 5xx)"
 scripts/api-fuzz.sh
 
+step "file fuzzing (cargo-fuzz: detect, preflight, thumbnails; ${PURATAN_FUZZ_SECONDS:-20}s per target)"
+scripts/fuzz.sh "${PURATAN_FUZZ_SECONDS:-20}"
+
 step "bindings: WASM (Node, headless Chromium) and Python"
 scripts/bindings-test.sh
 
