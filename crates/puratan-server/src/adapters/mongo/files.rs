@@ -3,7 +3,6 @@
 //! body.
 
 use async_trait::async_trait;
-use futures::TryStreamExt as _;
 use mongodb::Collection;
 use mongodb::bson::{Document, doc};
 use puratan_core::domain::UserId;
@@ -40,17 +39,7 @@ impl MongoFileRepo {
     }
 
     async fn find(&self, query: Document, sort: Document, limit: usize) -> Result<Vec<FileRecord>> {
-        let docs: Vec<Document> = self
-            .coll
-            .find(query)
-            .sort(sort)
-            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
-            .projection(record_projection())
-            .await
-            .map_err(mapper(ENTITY))?
-            .try_collect()
-            .await
-            .map_err(mapper(ENTITY))?;
+        let docs = super::find_records(&self.coll, ENTITY, query, sort, limit).await?;
         docs.iter().map(Self::read).collect()
     }
 }

@@ -252,6 +252,27 @@ pub(crate) fn record_projection() -> Document {
     doc! { "doc": 1, "version": 1, "stock": 1 }
 }
 
+/// At most `limit` stored records matching `query`, in `sort` order,
+/// projected to what `from_body` and `get_version` read.
+pub(crate) async fn find_records(
+    coll: &mongodb::Collection<Document>,
+    entity: &'static str,
+    query: Document,
+    sort: Document,
+    limit: usize,
+) -> puratan_core::Result<Vec<Document>> {
+    use futures::TryStreamExt as _;
+    coll.find(query)
+        .sort(sort)
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        .projection(record_projection())
+        .await
+        .map_err(error::mapper(entity))?
+        .try_collect()
+        .await
+        .map_err(error::mapper(entity))
+}
+
 /// `limit` for a page query that over-fetches by one.
 pub(crate) fn overfetch_limit(size: usize) -> i64 {
     i64::try_from(size.saturating_add(1)).unwrap_or(i64::MAX)

@@ -204,17 +204,7 @@ impl MongoOrderRepo {
 
     /// At most `limit` orders matching `query`, in `sort` order.
     async fn find(&self, query: Document, sort: Document, limit: usize) -> Result<Vec<Order>> {
-        let docs: Vec<Document> = self
-            .coll
-            .find(query)
-            .sort(sort)
-            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
-            .projection(record_projection())
-            .await
-            .map_err(mapper(ENTITY))?
-            .try_collect()
-            .await
-            .map_err(mapper(ENTITY))?;
+        let docs = super::find_records(&self.coll, ENTITY, query, sort, limit).await?;
         docs.iter().map(Self::read).collect()
     }
 
