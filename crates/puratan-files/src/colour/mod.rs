@@ -30,7 +30,7 @@ use std::sync::{Arc, OnceLock};
 use moxcms::{RenderingIntent, TransformOptions};
 
 pub use profile::{CmykProfile, DEFAULT_CMYK_ICC, DEFAULT_CMYK_TAC_LIMIT};
-pub use tac::{Tac, tac_of_cmyk};
+pub use tac::{Tac, TacHistogram, tac_of_cmyk};
 pub use to_rgb::cmyk_to_rgb;
 
 use crate::error::FilesError;

@@ -44,6 +44,12 @@ pub struct Limits {
     /// Largest allocation an image decoder may make, in bytes
     /// (`image::Limits::max_alloc`).
     pub max_image_alloc: u64,
+    /// Largest image (width × height) whose samples are decoded to measure
+    /// its total area coverage; larger ones are skipped, not refused.
+    pub max_tac_image_pixels: u64,
+    /// Pixels decoded for total area coverage in one document; images
+    /// beyond this budget are skipped, not refused.
+    pub max_tac_total_pixels: u64,
 }
 
 impl Default for Limits {
@@ -61,6 +67,8 @@ impl Default for Limits {
             max_findings_per_check: 50,
             max_image_dimension: 100_000,
             max_image_alloc: 512 << 20,
+            max_tac_image_pixels: 50_000_000,
+            max_tac_total_pixels: 400_000_000,
         }
     }
 }

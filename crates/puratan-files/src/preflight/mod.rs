@@ -29,13 +29,46 @@
 //! resolution on the page; colour spaces in use (Device, ICCBased(N),
 //! Indexed(base), Separation/DeviceN with spot colour names, Lab, Cal*);
 //! transparency (soft masks, constant alpha < 1, blend modes, transparency
-//! groups); encryption; page count; the PDF/X output intent.
+//! groups); encryption; page count; the PDF/X output intent; total area
+//! coverage (below).
 //!
 //! **Raster** (JPEG, PNG, TIFF, WebP via `image`, headers only): pixel size
 //! against the ordered print size (+ bleed) → effective ppi, colour mode
 //! (CMYK and YCCK JPEGs detected from the frame header and Adobe marker —
 //! `image` itself reports them as RGB), alpha, embedded ICC profile and its
-//! colour space.
+//! colour space; CMYK/YCCK JPEGs are also decoded for total area coverage.
+//!
+//! Check ids (stable): `page_size_mismatch`, `trim_box_missing`,
+//! `bleed_missing`, `bleed_insufficient`, `page_count_mismatch`,
+//! `font_not_embedded`, `image_ppi_too_low`, `image_ppi_low`,
+//! `rgb_colour`, `spot_colour`, `transparency`, `output_intent_missing`,
+//! `pdf_encrypted`, `content_damaged`, `total_area_coverage`,
+//! `raster_aspect_mismatch`, `raster_alpha`, `raster_no_icc_profile`,
+//! `print_size_unknown`.
+//!
+//! # Total area coverage
+//!
+//! `total_area_coverage` (GWG2015 sheet-fed: at most 320 % C+M+Y+K,
+//! [`Profile::tac_limit_percent`]) is measured per object from the PDF
+//! itself, like callas pdfToolbox's "ink coverage of objects exceeds"
+//! checks — hayro renders RGB only, and a rendering would mix in colour
+//! management. **Images** in DeviceCMYK, ICCBased(N=4), CalCMYK or Indexed
+//! over those, 8 bits per component, unfiltered, Flate/LZW/ASCII/RunLength
+//! (lopdf, size-limited) or DCT (`jpeg-decoder`, the Adobe inversion and
+//! `/Decode` honoured) are decoded once per object and get
+//! [`ImageInfo::tac_percent`] (99.9th percentile, what is judged, as
+//! [`crate::colour::Tac::exceeds`]) and `tac_max_percent`; others (JPX,
+//! JBIG2, CCITT, other bit depths, over [`Limits::max_tac_image_pixels`] or
+//! the document's [`Limits::max_tac_total_pixels`]) are skipped, never an
+//! error. **Vector colours** set by `k`/`K` or `sc`/`scn` in a CMYK space
+//! count only when something is painted with them (fills, strokes, visible
+//! text, stencil masks), following `q`/`Q` and Form XObjects; shadings,
+//! Separation/DeviceN, overprint build-up and transfer functions are not
+//! modelled. One finding per page names its worst object. The oracle test
+//! `tests/tac_oracle.rs` compares with Ghostscript's CMYK rendering: equal
+//! maxima (within 1 %) on generated pages, and on the corpus every page
+//! drawn only in process colours agrees within 2 % except two veraPDF files
+//! whose transfer functions remap the inks on output (allow-listed there).
 //!
 //! # Effective resolution and `pdfimages -list`
 //!
@@ -66,7 +99,9 @@
 //! Every loop is bounded by [`Limits`] (input size, decompressed bytes per
 //! stream and per document, pages, objects, operators, Form XObject depth;
 //! cycles of forms drawing themselves are detected and reported, not
-//! followed). Raster files are never decoded, only their headers read.
+//! followed). Raster files are never decoded, only their headers read —
+//! except CMYK JPEGs and the CMYK images inside PDFs, decoded for total
+//! area coverage within a pixel and allocation budget.
 //! Parsing runs under `catch_unwind` as a last line of defence (a panic in
 //! a parser becomes [`FilesError::PreflightInternal`]); a worker process
 //! with memory and time limits is still the place to run it. No clock, no
@@ -192,7 +227,12 @@ fn run_inner(
     };
     let mut findings = match format {
         Format::Pdf | Format::Illustrator => {
-            let facts = pdf::measure(bytes, limits, profile.image_ignore_max_px)?;
+            let facts = pdf::measure(
+                bytes,
+                limits,
+                profile.image_ignore_max_px,
+                profile.total_area_coverage != Level::Off,
+            )?;
             let findings = rules::pdf(&facts, intent, profile);
             report.page_count = facts.pages.len() as u32;
             report.pdf_version = Some(facts.version);
@@ -210,7 +250,12 @@ fn run_inner(
             findings
         }
         Format::Jpeg | Format::Png | Format::Tiff | Format::WebP => {
-            let mut info = raster::measure(bytes, format, limits)?;
+            let mut info = raster::measure(
+                bytes,
+                format,
+                limits,
+                profile.total_area_coverage != Level::Off,
+            )?;
             let findings = rules::raster(&mut info, intent, profile);
             report.raster = Some(info);
             findings

@@ -82,6 +82,11 @@ pub struct Profile {
     pub raster_no_icc: Level,
     /// Relative aspect-ratio difference tolerated for raster uploads (0.02 = 2 %).
     pub raster_aspect_tolerance: f64,
+    /// Total area coverage (C + M + Y + K ink) of CMYK images and vector
+    /// colours above [`Profile::tac_limit_percent`].
+    pub total_area_coverage: Level,
+    /// Highest total ink coverage the press accepts, in percent (0–400).
+    pub tac_limit_percent: f64,
 }
 
 impl Default for Profile {
@@ -94,7 +99,8 @@ impl Profile {
     /// Ghent Workgroup GWG2015 sheet-fed offset (CMYK + spot): colour and
     /// grey images error below 149 ppi, warning below 224 ppi; 1-bit images
     /// error below 550 ppi, warning below 800 ppi; images of 16 px or less
-    /// ignored; 3 mm bleed.
+    /// ignored; 3 mm bleed; total area coverage (C + M + Y + K) at most
+    /// 320 %.
     pub fn gwg2015_sheetfed() -> Self {
         Self {
             id: "gwg2015_sheetfed".into(),
@@ -121,6 +127,8 @@ impl Profile {
             raster_alpha: Level::Warning,
             raster_no_icc: Level::Info,
             raster_aspect_tolerance: 0.02,
+            total_area_coverage: Level::Error,
+            tac_limit_percent: 320.0,
         }
     }
 }

@@ -1,6 +1,9 @@
 //! Raster uploads (JPEG, PNG, TIFF, WebP): pixel size, colour mode, alpha
 //! and embedded ICC profile, read from the headers only — no pixel data is
-//! decoded, so a decompression bomb costs nothing here.
+//! decoded, so a decompression bomb costs nothing here. The one exception:
+//! CMYK and YCCK JPEGs are decoded (within [`Limits::max_tac_image_pixels`]
+//! and `max_image_alloc`, skipped beyond) to measure their total area
+//! coverage.
 //!
 //! The `image` crate reports CMYK JPEGs as RGB (its decoder converts), so
 //! the JPEG colour mode comes from the frame header's component count and
@@ -11,7 +14,8 @@ use std::io::Cursor;
 use image::{ExtendedColorType, ImageDecoder, ImageFormat, ImageReader};
 
 use super::limits::Limits;
-use super::report::RasterInfo;
+use super::report::{RasterInfo, round2};
+use crate::colour::{Tac, tac_of_cmyk};
 use crate::error::FilesError;
 use crate::format::Format;
 
@@ -27,6 +31,7 @@ pub(crate) fn measure(
     bytes: &[u8],
     format: Format,
     limits: &Limits,
+    measure_tac: bool,
 ) -> Result<RasterInfo, FilesError> {
     let image_format = match format {
         Format::Jpeg => ImageFormat::Jpeg,
@@ -67,7 +72,15 @@ pub(crate) fn measure(
         };
         bits_per_component = u32::from(frame.precision);
     }
+    let tac = match jpeg_frame(bytes) {
+        Some(frame) if measure_tac && format == Format::Jpeg && frame.components == 4 => {
+            cmyk_jpeg_tac(bytes, frame.adobe_transform.is_some(), limits)
+        }
+        _ => None,
+    };
     Ok(RasterInfo {
+        tac_percent: tac.map(|t| round2(t.p999_percent)),
+        tac_max_percent: tac.map(|t| round2(t.max_percent)),
         width,
         height,
         colour_mode: colour_mode.into(),
@@ -78,6 +91,23 @@ pub(crate) fn measure(
         ppi_x: None,
         ppi_y: None,
     })
+}
+
+/// TAC of a CMYK/YCCK JPEG file. With an Adobe marker the file stores ink
+/// inverted (Photoshop's convention); without one the values are ink as
+/// stored (Pillow's rule). jpeg-decoder returns 255 − stored either way.
+fn cmyk_jpeg_tac(bytes: &[u8], adobe: bool, limits: &Limits) -> Option<Tac> {
+    let mut px = crate::preflight::pdf::decode_cmyk_jpeg(
+        bytes,
+        limits.max_tac_image_pixels,
+        limits.max_image_alloc,
+    )?;
+    if !adobe {
+        for v in &mut px {
+            *v = 255 - *v;
+        }
+    }
+    Some(tac_of_cmyk(&px))
 }
 
 fn map_image_error(format: Format, e: image::ImageError, limits: &Limits) -> FilesError {

@@ -181,6 +181,15 @@ pub struct ImageInfo {
     pub ppi_y: f64,
     /// Whether the profile ignores the image (tiny images).
     pub ignored: bool,
+    /// Total area coverage (C + M + Y + K) of a CMYK image's pixels in
+    /// percent: the 99.9th percentile (what the check judges) and the
+    /// maximum. Absent for other colour spaces and for images whose data
+    /// is not decoded (JPX, JBIG2, CCITT, not 8 bits per component, over
+    /// the pixel budget, damaged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tac_percent: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tac_max_percent: Option<f64>,
 }
 
 /// A colour space in use on a page.
@@ -242,6 +251,12 @@ pub struct RasterInfo {
     pub ppi_x: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ppi_y: Option<f64>,
+    /// CMYK and YCCK JPEGs: total area coverage (C + M + Y + K) in percent,
+    /// the 99.9th percentile (judged) and the maximum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tac_percent: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tac_max_percent: Option<f64>,
 }
 
 /// Counts per severity.

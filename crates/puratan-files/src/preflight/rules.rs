@@ -299,6 +299,43 @@ fn image_resolution(out: &mut Findings, img: &ImageInfo, profile: &Profile, rast
     }
 }
 
+const TAC_FIX: &str = "Convert the images and colours to CMYK with a profile whose total ink limit is 300–320 % (such as PSO Coated v3 or Coated FOGRA39), or reduce the ink of rich blacks and deep shadows (e.g. C 60 M 50 Y 50 K 100).";
+
+/// Whether a total area coverage exceeds the limit (like
+/// [`crate::colour::Tac::exceeds`]: half a percent of tolerance for
+/// rounding of 8-bit samples).
+fn tac_exceeds(percent: f64, limit: f64) -> bool {
+    percent > limit + 0.5
+}
+
+/// Total area coverage: one finding per page for its worst object.
+fn total_area_coverage(out: &mut Findings, facts: &PdfFacts, profile: &Profile) {
+    let limit = profile.tac_limit_percent;
+    for (page, worst) in &facts.collected.tac {
+        if !tac_exceeds(worst.percent, limit) {
+            continue;
+        }
+        out.add(
+            profile.total_area_coverage,
+            F::new(
+                "total_area_coverage",
+                format!(
+                    "Too much ink: the {} on this page adds up to {} % of cyan, magenta, yellow and black together, but at most {} % can be printed. Too much ink dries slowly, smears and can rub off onto the next sheet.",
+                    worst.object,
+                    worst.percent.round(),
+                    round2(limit)
+                ),
+            )
+            .page(*page)
+            .object(worst.object.clone())
+            .measured(worst.percent)
+            .threshold(limit)
+            .unit("%")
+            .fix(TAC_FIX),
+        );
+    }
+}
+
 /// Findings for a PDF.
 pub(crate) fn pdf(facts: &PdfFacts, intent: &Intent, profile: &Profile) -> Findings {
     let mut out = Findings::default();
@@ -346,6 +383,7 @@ pub(crate) fn pdf(facts: &PdfFacts, intent: &Intent, profile: &Profile) -> Findi
     for img in c.images.iter().chain(c.worst_unlisted.iter()) {
         image_resolution(&mut out, img, profile, false);
     }
+    total_area_coverage(&mut out, facts, profile);
     // RGB and spot colours, per page.
     let mut rgb: BTreeMap<u32, BTreeSet<&str>> = BTreeMap::new();
     for u in &c.colour {
@@ -449,6 +487,8 @@ pub(crate) fn raster(info: &mut RasterInfo, intent: &Intent, profile: &Profile) 
                 ppi_x,
                 ppi_y,
                 ignored: false,
+                tac_percent: info.tac_percent,
+                tac_max_percent: info.tac_max_percent,
             };
             image_resolution(&mut out, &img, profile, true);
             let (ra, rb) = (
@@ -497,6 +537,25 @@ pub(crate) fn raster(info: &mut RasterInfo, intent: &Intent, profile: &Profile) 
                 "The image has transparent areas; they will print as white (paper).",
             )
             .fix("Fill the background or flatten the image before upload."),
+        );
+    }
+    if let Some(tac) = info.tac_percent
+        && tac_exceeds(tac, profile.tac_limit_percent)
+    {
+        out.add(
+            profile.total_area_coverage,
+            F::new(
+                "total_area_coverage",
+                format!(
+                    "Too much ink: the darkest areas of the image add up to {} % of cyan, magenta, yellow and black together, but at most {} % can be printed. Too much ink dries slowly, smears and can rub off onto the next sheet.",
+                    tac.round(),
+                    round2(profile.tac_limit_percent)
+                ),
+            )
+            .measured(tac)
+            .threshold(profile.tac_limit_percent)
+            .unit("%")
+            .fix("Convert the image to CMYK with a profile whose total ink limit is 300–320 % (such as PSO Coated v3 or Coated FOGRA39) and save it again."),
         );
     }
     if !info.icc_profile {

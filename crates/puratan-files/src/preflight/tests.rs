@@ -955,6 +955,7 @@ fn content_vocabulary() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
         Just(&b"/Im1 Do "[..]),
         Just(&b"/Fm1 Do "[..]),
         Just(&b"/Missing Do "[..]),
+        Just(&b"/Im2 Do /Im3 Do "[..]),
         Just(&b"BI /W 3 /H 2 /CS /RGB /BPC 8 ID "[..]),
         Just(&b"BI /W 99999999999 /H 99999999999 /BPC 99 /CS [/I /RGB 1 <00>] ID "[..]),
         Just(&b"BI /F /Fl ID "[..]),
@@ -967,6 +968,11 @@ fn content_vocabulary() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
         Just(&b"/GS1 gs /CS1 cs /Sh sh 1 0 0 rg "[..]),
         Just(&b"-- 1.2.3 +-.5 "[..]),
         Just(&b"% comment\n"[..]),
+        Just(&b"0.9 0.9 0.9 0.9 k 1e999 -3 0 1 K /CS1 cs 1 1 1 1 scn 9 Tr "[..]),
+        Just(&b"0 0 5 5 re f B* S BT (x) Tj ET "[..]),
+        Just(&b"BI /W 2 /H 2 /CS /CMYK /BPC 8 /F /DCT ID \xff\xd8\xff "[..]),
+        Just(&b"BI /W 9 /H 9 /CS /CMYK /BPC 8 /F /Fl /D [1 0 nan] ID x\x9c "[..]),
+        Just(&b"BI /W 2 /H 1 /CS /CMYK /BPC 8 /D [1 0 1 0 1 0 1 0] ID "[..]),
     ];
     proptest::collection::vec(token, 0..60).prop_map(|t| t.concat())
 }
@@ -974,11 +980,13 @@ fn content_vocabulary() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
 fn hostile_page(content: &[u8]) -> Vec<u8> {
     one_page(
         &a4_box(),
-        "/XObject << /Im1 5 0 R /Fm1 6 0 R >> /ExtGState << /GS1 << /ca 0.2 /BM [/Screen] >> >> /ColorSpace << /CS1 [/DeviceN [/A /B] /DeviceCMYK 5 0 R] >> /Properties << /L << /Type /OCMD /OCGs [] >> >>",
+        "/XObject << /Im1 5 0 R /Fm1 6 0 R /Im2 7 0 R /Im3 8 0 R >> /ExtGState << /GS1 << /ca 0.2 /BM [/Screen] >> >> /ColorSpace << /CS1 [/DeviceN [/A /B] /DeviceCMYK 5 0 R] >> /Properties << /L << /Type /OCMD /OCGs [] >> >>",
         content,
         |b| {
             image_xobject(b, 5, 40, 40, "/CS1");
             b.stream(6, "/Subtype /Form /BBox [0 0 1 1] /Matrix [1 2 3]", content);
+            b.stream(7, "/Subtype /Image /Width 99999 /Height 3 /ColorSpace [/Indexed /DeviceCMYK 300 <00>] /BitsPerComponent 8 /Decode [9 -9]", b"\x01\x02");
+            b.stream(8, "/Subtype /Image /Width 4 /Height 4 /ColorSpace /DeviceCMYK /BitsPerComponent 8 /Filter /DCTDecode", &[0xff, 0xd8, 0xff, 0xc0, 0, 17, 8, 0xff, 0xff, 0xff, 0xff, 4]);
         },
     )
 }
@@ -1008,4 +1016,511 @@ proptest::proptest! {
         let r = run(&pdf[..cut], Format::Pdf, &Intent::default(), &Profile::default(), &Limits::default());
         proptest::prop_assert!(!matches!(r, Err(FilesError::PreflightInternal)));
     }
+}
+
+// ---- total area coverage
+
+/// A `w × h` CMYK image XObject filled with one ink value, Flate-compressed.
+fn cmyk_image(b: &mut PdfBuilder, n: u32, w: u32, h: u32, ink: [u8; 4], cs: &str) {
+    use std::io::Write as _;
+    let px: Vec<u8> = ink
+        .iter()
+        .copied()
+        .cycle()
+        .take((w * h * 4) as usize)
+        .collect();
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&px).unwrap();
+    b.stream(
+        n,
+        &format!("/Type /XObject /Subtype /Image /Width {w} /Height {h} /ColorSpace {cs} /BitsPerComponent 8 /Filter /FlateDecode"),
+        &z.finish().unwrap(),
+    );
+}
+
+fn tac_page(content: &[u8], resources: &str, extra: impl FnOnce(&mut PdfBuilder)) -> Report {
+    check(
+        &one_page(&a4_with_bleed(), resources, content, extra),
+        &Intent::a4(),
+    )
+}
+
+fn tac_findings(r: &Report) -> Vec<&Finding> {
+    r.findings_of("total_area_coverage").collect()
+}
+
+#[test]
+fn a_cmyk_image_at_400_percent_is_an_error_and_280_percent_passes() {
+    let r = tac_page(
+        b"q 200 0 0 200 50 50 cm /Im1 Do Q",
+        "/XObject << /Im1 5 0 R >>",
+        |b| cmyk_image(b, 5, 40, 30, [255, 255, 255, 255], "/DeviceCMYK"),
+    );
+    let f = tac_findings(&r);
+    assert_eq!(f.len(), 1, "{:#?}", r.findings);
+    assert_eq!(f[0].severity, Severity::Error);
+    assert_eq!(f[0].page, Some(1));
+    assert_eq!(f[0].object.as_deref(), Some("image 5 0"));
+    assert_eq!(f[0].measured, Some(Value::Number(400.0)));
+    assert_eq!(f[0].threshold, Some(Value::Number(320.0)));
+    assert_eq!(f[0].unit.as_deref(), Some("%"));
+    assert!(f[0].message.contains("400 %"), "{}", f[0].message);
+    assert!(f[0].fix.as_deref().unwrap().contains("FOGRA39"));
+    assert_eq!(r.images[0].tac_percent, Some(400.0));
+    assert_eq!(r.images[0].tac_max_percent, Some(400.0));
+    assert_eq!(r.verdict, Verdict::Fail);
+
+    // 100 + 80 + 100 + 0 = 280 %.
+    let r = tac_page(
+        b"q 200 0 0 200 50 50 cm /Im1 Do Q",
+        "/XObject << /Im1 5 0 R >>",
+        |b| cmyk_image(b, 5, 40, 30, [255, 204, 255, 0], "/DeviceCMYK"),
+    );
+    assert!(tac_findings(&r).is_empty(), "{:#?}", r.findings);
+    assert_eq!(r.images[0].tac_percent, Some(280.0));
+}
+
+#[test]
+fn tac_is_judged_on_the_999th_percentile_like_tac_exceeds() {
+    // 1000 pixels, one of them at 400 %: the max is 400, the p99.9 is 0.
+    use std::io::Write as _;
+    let mut px = vec![0u8; 1000 * 4];
+    px[..4].copy_from_slice(&[255; 4]);
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&px).unwrap();
+    let data = z.finish().unwrap();
+    let r = tac_page(
+        b"q 100 0 0 100 0 0 cm /Im1 Do Q",
+        "/XObject << /Im1 5 0 R >>",
+        |b| {
+            b.stream(5, "/Subtype /Image /Width 100 /Height 10 /ColorSpace /DeviceCMYK /BitsPerComponent 8 /Filter /FlateDecode", &data);
+        },
+    );
+    assert!(tac_findings(&r).is_empty(), "{:#?}", r.findings);
+    assert_eq!(r.images[0].tac_max_percent, Some(400.0));
+    assert_eq!(r.images[0].tac_percent, Some(0.0));
+}
+
+#[test]
+fn vector_fills_count_when_painted() {
+    let r = tac_page(b"0.9 0.9 0.9 0.9 k 0 0 100 100 re f", "", |_| {});
+    let f = tac_findings(&r);
+    assert_eq!(f.len(), 1, "{:#?}", r.findings);
+    assert_eq!(f[0].measured, Some(Value::Number(360.0)));
+    assert_eq!(
+        f[0].object.as_deref(),
+        Some("fill colour C 90 M 90 Y 90 K 90")
+    );
+    // Set but never painted, restored by Q before painting, painted in
+    // invisible text mode 3, or inside hidden optional content: nothing.
+    for content in [
+        &b"0.9 0.9 0.9 0.9 k 0 0 100 100 re n"[..],
+        b"q 0.9 0.9 0.9 0.9 k Q 0 0 100 100 re f",
+        b"0.9 0.9 0.9 0.9 k BT 3 Tr (x) Tj ET",
+        b"0.9 0.9 0.9 0.9 K 0 0 100 100 re f",
+        b"1 1 1 1 k 0 g 0 0 100 100 re f",
+    ] {
+        let r = tac_page(content, "", |_| {});
+        assert!(
+            tac_findings(&r).is_empty(),
+            "{}: {:#?}",
+            String::from_utf8_lossy(content),
+            r.findings
+        );
+    }
+    // Strokes, text and stencil masks count; sc/scn in an ICCBased CMYK space.
+    for (content, object) in [
+        (
+            &b"1 1 1 0.5 K 0 0 m 10 10 l S"[..],
+            "stroke colour C 100 M 100 Y 100 K 50",
+        ),
+        (
+            b"BT /F1 9 Tf 1 1 1 1 k (x) Tj ET",
+            "fill colour C 100 M 100 Y 100 K 100",
+        ),
+        (
+            b"BT 1 Tr 1 1 1 1 K [(x)] TJ ET",
+            "stroke colour C 100 M 100 Y 100 K 100",
+        ),
+        (
+            b"/CS1 cs 1 1 1 0.25 scn 0 0 5 5 re f",
+            "fill colour C 100 M 100 Y 100 K 25",
+        ),
+        (
+            b"/CS1 CS 1 1 0.5 1 SC 0 0 5 5 re b*",
+            "stroke colour C 100 M 100 Y 50 K 100",
+        ),
+        (
+            b"1 1 1 1 k q 10 0 0 10 0 0 cm /Mask Do Q",
+            "fill colour C 100 M 100 Y 100 K 100",
+        ),
+    ] {
+        let r = tac_page(
+            content,
+            "/Font << /F1 6 0 R >> /ColorSpace << /CS1 [/ICCBased 7 0 R] >> /XObject << /Mask 8 0 R >>",
+            |b| {
+                b.obj(6, "<< /Type /Font /Subtype /Type3 >>")
+                    .stream(7, "/N 4", b"")
+                    .stream(
+                        8,
+                        "/Subtype /Image /Width 8 /Height 1 /ImageMask true",
+                        b"\xff",
+                    );
+            },
+        );
+        let f = tac_findings(&r);
+        assert_eq!(
+            f.len(),
+            1,
+            "{}: {:#?}",
+            String::from_utf8_lossy(content),
+            r.findings
+        );
+        assert_eq!(f[0].object.as_deref(), Some(object));
+    }
+    // `cs` sets the initial colour: black (100 %) in DeviceCMYK, no ink in ICCBased.
+    let r = tac_page(
+        b"/CS1 cs 0 0 5 5 re f /DeviceCMYK cs 0 0 5 5 re f",
+        "/ColorSpace << /CS1 [/ICCBased 5 0 R] >>",
+        |b| {
+            b.stream(5, "/N 4", b"");
+        },
+    );
+    assert!(tac_findings(&r).is_empty());
+}
+
+#[test]
+fn forms_inherit_the_colour_and_the_worst_object_of_the_page_wins() {
+    let resources = "/XObject << /Fm1 5 0 R /Im1 6 0 R >>";
+    let objects = |form: &'static [u8]| {
+        move |b: &mut PdfBuilder| {
+            b.stream(5, "/Subtype /Form /BBox [0 0 10 10]", form);
+            cmyk_image(b, 6, 4, 4, [255, 255, 255, 0], "/DeviceCMYK");
+        }
+    };
+    // The form paints with the colour it inherits (360 %), worse than the
+    // image (300 %).
+    let r = tac_page(
+        b"0.9 0.9 0.9 0.9 k /Fm1 Do q 100 0 0 100 0 0 cm /Im1 Do Q",
+        resources,
+        objects(b"0 0 1 1 re f"),
+    );
+    let f = tac_findings(&r);
+    assert_eq!(f.len(), 1, "{:#?}", r.findings);
+    assert_eq!(f[0].measured, Some(Value::Number(360.0)));
+    assert_eq!(
+        f[0].object.as_deref(),
+        Some("fill colour C 90 M 90 Y 90 K 90")
+    );
+    // A colour set inside the form does not leak out (implicit q … Q).
+    let r = tac_page(
+        b"0.1 0.1 0.1 0.1 k /Fm1 Do 0 0 5 5 re f",
+        resources,
+        objects(b"1 1 1 1 k"),
+    );
+    assert!(tac_findings(&r).is_empty(), "{:#?}", r.findings);
+    // Exactly at the limit is not over it; the image is the worst object.
+    let r = tac_page(
+        b"0.8 0.8 0.8 0.8 k 0 0 5 5 re f q 100 0 0 100 0 0 cm /Im1 Do Q",
+        resources,
+        objects(b""),
+    );
+    assert!(tac_findings(&r).is_empty(), "{:#?}", r.findings);
+    let strict = Profile {
+        tac_limit_percent: 280.0,
+        ..Profile::gwg2015_sheetfed()
+    };
+    let pdf = one_page(
+        &a4_with_bleed(),
+        resources,
+        b"0.1 0 0 0 k 0 0 5 5 re f q 100 0 0 100 0 0 cm /Im1 Do Q",
+        objects(b""),
+    );
+    let r = run(
+        &pdf,
+        Format::Pdf,
+        &Intent::a4(),
+        &strict,
+        &Limits::default(),
+    )
+    .unwrap();
+    let f = tac_findings(&r);
+    assert_eq!(f.len(), 1, "{:#?}", r.findings);
+    assert_eq!(f[0].object.as_deref(), Some("image 6 0"));
+    assert_eq!(f[0].measured, Some(Value::Number(300.0)));
+    assert_eq!(f[0].threshold, Some(Value::Number(280.0)));
+}
+
+#[test]
+fn rgb_pages_off_level_and_budgets_give_no_tac_finding() {
+    let r = tac_page(
+        b"1 0 0 rg 0 0 5 5 re f q 100 0 0 100 0 0 cm /Im1 Do Q",
+        "/XObject << /Im1 5 0 R >>",
+        |b| {
+            // 255 255 255 as RGB: white, no ink.
+            b.stream(
+                5,
+                "/Subtype /Image /Width 2 /Height 1 /ColorSpace /DeviceRGB /BitsPerComponent 8",
+                &[255; 6],
+            );
+        },
+    );
+    assert!(tac_findings(&r).is_empty(), "{:#?}", r.findings);
+    assert_eq!(r.images[0].tac_percent, None);
+    let pdf = one_page(
+        &a4_with_bleed(),
+        "/XObject << /Im1 5 0 R >>",
+        b"1 1 1 1 k 0 0 5 5 re f q 100 0 0 100 0 0 cm /Im1 Do Q",
+        |b| cmyk_image(b, 5, 40, 30, [255; 4], "/DeviceCMYK"),
+    );
+    let off = Profile {
+        total_area_coverage: Level::Off,
+        ..Profile::gwg2015_sheetfed()
+    };
+    let r = run(&pdf, Format::Pdf, &Intent::a4(), &off, &Limits::default()).unwrap();
+    assert!(tac_findings(&r).is_empty());
+    assert_eq!(r.images[0].tac_percent, None, "not even decoded");
+    let warn = Profile {
+        total_area_coverage: Level::Warning,
+        ..Profile::gwg2015_sheetfed()
+    };
+    let r = run(&pdf, Format::Pdf, &Intent::a4(), &warn, &Limits::default()).unwrap();
+    assert_eq!(tac_findings(&r)[0].severity, Severity::Warning);
+    // Over the per-image pixel budget: the image is skipped, the fill still counts.
+    let small = Limits {
+        max_tac_image_pixels: 1000,
+        ..Limits::default()
+    };
+    let r = run(
+        &pdf,
+        Format::Pdf,
+        &Intent::a4(),
+        &Profile::default(),
+        &small,
+    )
+    .unwrap();
+    assert_eq!(r.images[0].tac_percent, None);
+    assert_eq!(
+        tac_findings(&r)[0].object.as_deref(),
+        Some("fill colour C 100 M 100 Y 100 K 100")
+    );
+    let spent = Limits {
+        max_tac_total_pixels: 10,
+        ..Limits::default()
+    };
+    let r = run(
+        &pdf,
+        Format::Pdf,
+        &Intent::a4(),
+        &Profile::default(),
+        &spent,
+    )
+    .unwrap();
+    assert_eq!(r.images[0].tac_percent, None);
+}
+
+#[test]
+fn profiles_without_tac_fields_still_parse() {
+    let p: Profile = serde_json::from_str(r#"{"id": "old", "rgb": "off"}"#).unwrap();
+    assert_eq!(p.total_area_coverage, Level::Error);
+    assert_eq!(p.tac_limit_percent, 320.0);
+    let p: Profile =
+        serde_json::from_str(r#"{"total_area_coverage": "warning", "tac_limit_percent": 300}"#)
+            .unwrap();
+    assert_eq!(
+        (p.total_area_coverage, p.tac_limit_percent),
+        (Level::Warning, 300.0)
+    );
+    let l: Limits = serde_json::from_str(r#"{"max_pages": 3}"#).unwrap();
+    assert_eq!(
+        l.max_tac_image_pixels,
+        Limits::default().max_tac_image_pixels
+    );
+}
+
+#[test]
+fn indexed_inline_and_decode_arrays() {
+    // Indexed over DeviceCMYK: palette entry 1 is 100/100/100/50 = 350 %.
+    let r = tac_page(
+        b"q 100 0 0 100 0 0 cm /Im1 Do Q",
+        "/XObject << /Im1 5 0 R >>",
+        |b| {
+            b.stream(5, "/Subtype /Image /Width 4 /Height 1 /ColorSpace [/Indexed /DeviceCMYK 1 <00000000ffffff80>] /BitsPerComponent 8", &[1, 1, 1, 0]);
+        },
+    );
+    assert_eq!(r.images[0].tac_max_percent, Some(350.2), "{:#?}", r.images);
+    assert!(tac_findings(&r).len() == 1);
+    // Indexed through a named resource with a lookup stream.
+    let r = tac_page(
+        b"q 100 0 0 100 0 0 cm /Im1 Do Q",
+        "/XObject << /Im1 5 0 R >> /ColorSpace << /P [/Indexed [/ICCBased 6 0 R] 0 7 0 R] >>",
+        |b| {
+            b.stream(
+                5,
+                "/Subtype /Image /Width 2 /Height 1 /ColorSpace /P /BitsPerComponent 8",
+                &[0, 0],
+            );
+            b.stream(6, "/N 4", b"");
+            b.stream(7, "", &[255, 0, 255, 0]);
+        },
+    );
+    assert_eq!(r.images[0].tac_max_percent, Some(200.0), "{:#?}", r.images);
+    // Inline CMYK image (unfiltered, with EI bytes inside the data) and an
+    // inverting Decode array: stored 0 0 0 0 prints 400 %.
+    let r = tac_page(
+        b"q 10 0 0 10 0 0 cm BI /W 2 /H 1 /CS /CMYK /BPC 8 /D [1 0 1 0 1 0 1 0] ID \0\0\0\0EI \0\0 EI Q",
+        "",
+        |_| {},
+    );
+    assert_eq!(r.images[0].tac_max_percent, Some(400.0), "{:#?}", r.images);
+    let f = tac_findings(&r);
+    assert_eq!(f[0].object.as_deref(), Some("inline image"));
+    // Filters we do not decode and 16-bit samples are skipped.
+    let r = tac_page(
+        b"q 100 0 0 100 0 0 cm /Im1 Do /Im2 Do Q",
+        "/XObject << /Im1 5 0 R /Im2 6 0 R >>",
+        |b| {
+            b.stream(5, "/Subtype /Image /Width 2 /Height 1 /ColorSpace /DeviceCMYK /BitsPerComponent 8 /Filter /JPXDecode", &[255; 8]);
+            b.stream(
+                6,
+                "/Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceCMYK /BitsPerComponent 16",
+                &[255; 8],
+            );
+        },
+    );
+    assert!(
+        r.images.iter().all(|i| i.tac_percent.is_none()),
+        "{:#?}",
+        r.images
+    );
+    assert!(tac_findings(&r).is_empty());
+}
+
+fn cmyk_jpeg(w: u16, h: u16, ink: [u8; 4], color: jpeg_encoder::ColorType) -> Vec<u8> {
+    let px: Vec<u8> = ink
+        .iter()
+        .copied()
+        .cycle()
+        .take(usize::from(w) * usize::from(h) * 4)
+        .collect();
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, 95)
+        .encode(&px, w, h, color)
+        .unwrap();
+    out
+}
+
+#[test]
+fn dct_cmyk_images_honour_the_adobe_inversion_and_decode() {
+    // jpeg-encoder stores Adobe-inverted CMYK (APP14), as Photoshop does.
+    let ink = [230u8, 204, 178, 255]; // 90 + 80 + 70 + 100 = 340 %
+    for color in [
+        jpeg_encoder::ColorType::Cmyk,
+        jpeg_encoder::ColorType::CmykAsYcck,
+    ] {
+        let jpeg = cmyk_jpeg(32, 16, ink, color);
+        assert!(super::raster::jpeg_frame(&jpeg).is_some_and(|f| f.adobe_transform.is_some()));
+        let image = |decode: &'static str| {
+            let jpeg = jpeg.clone();
+            move |b: &mut PdfBuilder| {
+                b.stream(5, &format!("/Subtype /Image /Width 32 /Height 16 /ColorSpace /DeviceCMYK /BitsPerComponent 8 /Filter /DCTDecode {decode}"), &jpeg);
+            }
+        };
+        // With /Decode [1 0 …] (what Acrobat and our converter write) the real ink.
+        let r = tac_page(
+            b"q 100 0 0 100 0 0 cm /Im1 Do Q",
+            "/XObject << /Im1 5 0 R >>",
+            image("/Decode [1 0 1 0 1 0 1 0]"),
+        );
+        let t = r.images[0].tac_max_percent.unwrap();
+        assert!((t - 340.0).abs() < 3.0, "{color:?}: {t}");
+        assert_eq!(tac_findings(&r).len(), 1);
+        // Without it a PDF reader shows the stored (inverted) values: 60 %.
+        let r = tac_page(
+            b"q 100 0 0 100 0 0 cm /Im1 Do Q",
+            "/XObject << /Im1 5 0 R >>",
+            image(""),
+        );
+        let t = r.images[0].tac_max_percent.unwrap();
+        assert!((t - 60.0).abs() < 3.0, "{color:?}: {t}");
+        assert!(tac_findings(&r).is_empty());
+    }
+    // An RGB JPEG declared as DeviceCMYK is not measured (no guessing).
+    let mut rgb = Vec::new();
+    jpeg_encoder::Encoder::new(&mut rgb, 90)
+        .encode(&[0u8; 8 * 8 * 3], 8, 8, jpeg_encoder::ColorType::Rgb)
+        .unwrap();
+    let r = tac_page(
+        b"q 100 0 0 100 0 0 cm /Im1 Do Q",
+        "/XObject << /Im1 5 0 R >>",
+        |b| {
+            b.stream(5, "/Subtype /Image /Width 8 /Height 8 /ColorSpace /DeviceCMYK /BitsPerComponent 8 /Filter /DCTDecode", &rgb);
+        },
+    );
+    assert_eq!(r.images[0].tac_percent, None);
+}
+
+#[test]
+fn cmyk_jpeg_uploads_get_the_tac_check() {
+    let over = cmyk_jpeg(64, 48, [255, 255, 255, 255], jpeg_encoder::ColorType::Cmyk);
+    let r = run(
+        &over,
+        Format::Jpeg,
+        &Intent::default(),
+        &Profile::default(),
+        &Limits::default(),
+    )
+    .unwrap();
+    let info = r.raster.as_ref().unwrap();
+    assert_eq!(info.colour_mode, "cmyk");
+    assert!(info.tac_percent.unwrap() > 395.0, "{info:?}");
+    let f = tac_findings(&r);
+    assert_eq!(f.len(), 1, "{:#?}", r.findings);
+    assert_eq!(f[0].severity, Severity::Error);
+    assert_eq!(f[0].threshold, Some(Value::Number(320.0)));
+    let ok = cmyk_jpeg(
+        64,
+        48,
+        [153, 128, 128, 255],
+        jpeg_encoder::ColorType::CmykAsYcck,
+    );
+    let r = run(
+        &ok,
+        Format::Jpeg,
+        &Intent::default(),
+        &Profile::default(),
+        &Limits::default(),
+    )
+    .unwrap();
+    let info = r.raster.as_ref().unwrap();
+    assert_eq!(info.colour_mode, "ycck");
+    let t = info.tac_percent.unwrap();
+    assert!((t - 260.4).abs() < 3.0, "{t}");
+    assert!(tac_findings(&r).is_empty());
+    // Over the pixel budget: not measured, no finding, no error.
+    let small = Limits {
+        max_tac_image_pixels: 100,
+        ..Limits::default()
+    };
+    let r = run(
+        &over,
+        Format::Jpeg,
+        &Intent::default(),
+        &Profile::default(),
+        &small,
+    )
+    .unwrap();
+    assert_eq!(r.raster.as_ref().unwrap().tac_percent, None);
+    assert!(tac_findings(&r).is_empty());
+    // A truncated CMYK JPEG: no error from the TAC step.
+    let sos = over.windows(2).rposition(|w| w == [0xff, 0xda]).unwrap();
+    let cut = &over[..sos + 20];
+    let r = run(
+        cut,
+        Format::Jpeg,
+        &Intent::default(),
+        &Profile::default(),
+        &Limits::default(),
+    );
+    assert!(r.is_ok(), "{r:?}");
 }

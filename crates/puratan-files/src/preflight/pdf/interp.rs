@@ -4,19 +4,33 @@
 //! (XObject or inline) with its effective resolution, every colour space
 //! used, and every use of transparency. Hidden optional content is skipped
 //! like a viewer skips it.
+//!
+//! Total area coverage: CMYK images are measured from their samples (see
+//! `ink`), vector colours from the graphics state — the current fill and
+//! stroke colour in `DeviceCMYK`, `ICCBased(N=4)` or `CalCMYK` (set by
+//! `k`/`K`, `cs`/`CS` to its initial colour, `sc`/`scn`/`SC`/`SCN`), saved
+//! and restored with `q`/`Q` and inherited by Form XObjects. A colour counts
+//! only when something is painted with it: fills (`f`, `F`, `f*`, `B`,
+//! `B*`, `b`, `b*`), strokes (`S`, `s` and the `B`/`b` family), text shown
+//! (`Tj`, `TJ`, `'`, `"`) in a rendering mode that fills or strokes, and
+//! stencil masks (painted in the fill colour). Not counted: shadings and
+//! patterns, Separation/DeviceN colours, overprint build-up, Type3 glyphs —
+//! a colour set and never used costs nothing on press.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 
 use super::colour::{self, ColourSpace};
+use super::ink::{self, CmykSamples};
 use super::lexer::{Lexer, Operand, Token};
 use super::objects::{
     as_dict, deref, deref_id, get, get_bool, get_dict, get_name, get_num, id_text, matrix, mul,
     name_text,
 };
 use super::optional::Visibility;
+use crate::colour::Tac;
 use crate::error::FilesError;
 use crate::preflight::limits::Limits;
 use crate::preflight::report::{ColourSpaceUse, ImageInfo, TransparencyUse};
@@ -34,6 +48,47 @@ pub(crate) struct Collected {
     pub transparency: BTreeSet<TransparencyUse>,
     /// `(page, what)` for content that could not be read completely.
     pub damaged: Vec<(u32, String)>,
+    /// Per page, the object with the highest total area coverage (only
+    /// measured when asked for).
+    pub tac: BTreeMap<u32, TacWorst>,
+}
+
+/// The object with the highest total area coverage on a page.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TacWorst {
+    /// Images: the 99.9th percentile of their pixels; vector colours: the
+    /// sum of the four components, in percent.
+    pub percent: f64,
+    /// `image 12 0`, `inline image`, `fill colour C 90 M 90 Y 90 K 90`, …
+    pub object: String,
+}
+
+/// The colour state of the graphics state that TAC needs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Paint {
+    /// Current fill / stroke colour as CMYK (0–1) while the colour space is
+    /// a four-component process CMYK space.
+    pub fill: Option<[f64; 4]>,
+    pub stroke: Option<[f64; 4]>,
+    /// Whether the fill / stroke colour space is such a space (`sc` then
+    /// sets CMYK components).
+    pub fill_cmyk_space: bool,
+    pub stroke_cmyk_space: bool,
+    /// Text rendering mode (`Tr`).
+    pub text_mode: u8,
+}
+
+impl Default for Paint {
+    /// The initial graphics state: DeviceGray black.
+    fn default() -> Self {
+        Self {
+            fill: None,
+            stroke: None,
+            fill_cmyk_space: false,
+            stroke_cmyk_space: false,
+            text_mode: 0,
+        }
+    }
 }
 
 /// Work counters shared by all pages of one document.
@@ -41,6 +96,8 @@ pub(crate) struct Collected {
 pub(crate) struct Budget {
     pub operators: u64,
     pub content_bytes: usize,
+    /// Image pixels decoded for total area coverage.
+    pub tac_pixels: u64,
 }
 
 pub(crate) struct Interp<'a> {
@@ -52,6 +109,13 @@ pub(crate) struct Interp<'a> {
     pub ignore_max_px: u32,
     /// Decoded Form XObject contents (a form drawn many times is decoded once).
     pub forms: &'a mut HashMap<ObjectId, Rc<Vec<u8>>>,
+    /// Whether to measure total area coverage (images are decoded for it).
+    pub measure_tac: bool,
+    /// TAC of image XObjects already measured (`None`: not CMYK or not
+    /// decodable), so an image drawn many times is decoded once.
+    pub image_tac: &'a mut HashMap<ObjectId, Option<Tac>>,
+    /// Current colour state (saved with the matrix by `q`).
+    pub paint: Paint,
     // ---- per page
     pub page_no: u32,
     pub user_unit: f64,
@@ -118,7 +182,7 @@ impl<'a> Interp<'a> {
     ) -> Result<(), FilesError> {
         let mut lexer = Lexer::new(data);
         let mut ctm = ctm;
-        let mut saved: Vec<[f64; 6]> = Vec::new();
+        let mut saved: Vec<([f64; 6], Paint)> = Vec::new();
         let mut overflow_saves = 0usize;
         let mut operands: Vec<Operand> = Vec::new();
         // Marked-content visibility stack (false = inside hidden optional content).
@@ -143,7 +207,7 @@ impl<'a> Interp<'a> {
             match op.as_slice() {
                 b"q" => {
                     if saved.len() < self.limits.max_graphics_state_depth {
-                        saved.push(ctm);
+                        saved.push((ctm, self.paint));
                     } else {
                         overflow_saves += 1;
                     }
@@ -151,8 +215,9 @@ impl<'a> Interp<'a> {
                 b"Q" => {
                     if overflow_saves > 0 {
                         overflow_saves -= 1;
-                    } else if let Some(c) = saved.pop() {
+                    } else if let Some((c, p)) = saved.pop() {
                         ctm = c;
+                        self.paint = p;
                     }
                 }
                 b"cm" => {
@@ -169,9 +234,9 @@ impl<'a> Interp<'a> {
                 b"BI" => {
                     let dict = lexer.inline_image_dict();
                     let known = self.inline_len(&dict, resources);
-                    lexer.skip_inline_data(known);
+                    let data = lexer.skip_inline_data(known);
                     if visible {
-                        self.inline_image(&dict, resources, ctm, in_form);
+                        self.inline_image(&dict, data, resources, ctm, in_form);
                     }
                 }
                 b"gs" if visible => {
@@ -182,14 +247,52 @@ impl<'a> Interp<'a> {
                         self.ext_gstate(gs);
                     }
                 }
-                b"cs" | b"CS" if visible => {
-                    let usage = if op == b"cs" { "fill" } else { "stroke" };
+                b"cs" | b"CS" => {
+                    let fill = op == b"cs";
                     if let Some(name) = operands.last().and_then(Operand::name) {
                         let cs = self.named_colour_space(name, resources);
-                        self.use_colour(&cs, usage);
+                        // The initial colour: black for DeviceCMYK (and
+                        // CalCMYK, its PDF 1.1 form), all zero for ICCBased.
+                        let cmyk = is_cmyk4(&cs);
+                        let initial = (cmyk && cs.desc != "ICCBased(N=4)")
+                            .then_some([0.0, 0.0, 0.0, 1.0])
+                            .or(cmyk.then_some([0.0; 4]));
+                        if fill {
+                            self.paint.fill_cmyk_space = cmyk;
+                            self.paint.fill = initial;
+                        } else {
+                            self.paint.stroke_cmyk_space = cmyk;
+                            self.paint.stroke = initial;
+                        }
+                        if visible {
+                            self.use_colour(&cs, if fill { "fill" } else { "stroke" });
+                        }
                     }
                 }
-                b"rg" | b"RG" | b"k" | b"K" | b"g" | b"G" if visible => {
+                b"sc" | b"scn" | b"SC" | b"SCN" => {
+                    let fill = op == b"sc" || op == b"scn";
+                    let space = if fill {
+                        self.paint.fill_cmyk_space
+                    } else {
+                        self.paint.stroke_cmyk_space
+                    };
+                    if space && let Some(c) = last_numbers::<4>(&operands) {
+                        self.set_cmyk(fill, Some(c));
+                    }
+                }
+                b"rg" | b"RG" | b"k" | b"K" | b"g" | b"G" => {
+                    let fill = matches!(op.as_slice(), b"rg" | b"k" | b"g");
+                    let cmyk = if op == b"k" || op == b"K" {
+                        last_numbers::<4>(&operands)
+                    } else {
+                        None
+                    };
+                    if fill {
+                        self.paint.fill_cmyk_space = op == b"k";
+                    } else {
+                        self.paint.stroke_cmyk_space = op == b"K";
+                    }
+                    self.set_cmyk(fill, cmyk);
                     let (space, usage) = match op.as_slice() {
                         b"rg" => ("DeviceRGB", "fill"),
                         b"RG" => ("DeviceRGB", "stroke"),
@@ -198,11 +301,29 @@ impl<'a> Interp<'a> {
                         b"g" => ("DeviceGray", "fill"),
                         _ => ("DeviceGray", "stroke"),
                     };
-                    if self.seen_ops.insert((space, usage))
+                    if visible
+                        && self.seen_ops.insert((space, usage))
                         && let Some(cs) = colour::device(space.as_bytes())
                     {
                         self.use_colour(&cs, usage);
                     }
+                }
+                b"f" | b"F" | b"f*" if visible => self.painted(true, false),
+                b"S" | b"s" if visible => self.painted(false, true),
+                b"B" | b"B*" | b"b" | b"b*" if visible => self.painted(true, true),
+                b"Tr" => {
+                    if let Some([m]) = last_numbers::<1>(&operands) {
+                        self.paint.text_mode = m.clamp(0.0, 7.0) as u8;
+                    }
+                }
+                b"Tj" | b"TJ" | b"'" | b"\"" if visible => {
+                    let (fill, stroke) = match self.paint.text_mode % 4 {
+                        0 => (true, false),
+                        1 => (false, true),
+                        2 => (true, true),
+                        _ => (false, false),
+                    };
+                    self.painted(fill, stroke);
                 }
                 b"sh" if visible => {
                     if let Some(name) = operands.last().and_then(Operand::name)
@@ -242,6 +363,68 @@ impl<'a> Interp<'a> {
             operands.clear();
         }
         Ok(())
+    }
+
+    /// Sets the current fill or stroke colour (`None`: not process CMYK).
+    fn set_cmyk(&mut self, fill: bool, c: Option<[f64; 4]>) {
+        let c = c.map(|c| {
+            c.map(|v| {
+                if v.is_finite() {
+                    v.clamp(0.0, 1.0)
+                } else {
+                    0.0
+                }
+            })
+        });
+        if fill {
+            self.paint.fill = c;
+        } else {
+            self.paint.stroke = c;
+        }
+    }
+
+    /// Something is painted with the current fill and/or stroke colour.
+    fn painted(&mut self, fill: bool, stroke: bool) {
+        if !self.measure_tac {
+            return;
+        }
+        for (used, colour, what) in [
+            (fill, self.paint.fill, "fill"),
+            (stroke, self.paint.stroke, "stroke"),
+        ] {
+            if let (true, Some(c)) = (used, colour) {
+                let percent = c.iter().sum::<f64>() * 100.0;
+                if self.tac_exceeds_worst(percent) {
+                    let pc = |v: f64| crate::preflight::report::round2(v * 100.0);
+                    let object = format!(
+                        "{what} colour C {} M {} Y {} K {}",
+                        pc(c[0]),
+                        pc(c[1]),
+                        pc(c[2]),
+                        pc(c[3])
+                    );
+                    self.worst_tac(percent, object);
+                }
+            }
+        }
+    }
+
+    fn tac_exceeds_worst(&self, percent: f64) -> bool {
+        percent > 0.0
+            && self
+                .out
+                .tac
+                .get(&self.page_no)
+                .is_none_or(|w| percent > w.percent)
+    }
+
+    /// Records an object's TAC if it is the page's worst so far.
+    fn worst_tac(&mut self, percent: f64, object: String) {
+        if self.tac_exceeds_worst(percent) {
+            self.out
+                .tac
+                .insert(self.page_no, TacWorst { percent, object });
+        }
     }
 
     fn use_colour(&mut self, cs: &ColourSpace, usage: &str) {
@@ -331,7 +514,11 @@ impl<'a> Interp<'a> {
             Some(b"Image") => {
                 let in_form = !self.form_stack.is_empty();
                 let object = id.map(id_text).unwrap_or_else(|| "direct".into());
-                self.image(dict, object, resources, ctm, in_form);
+                let tac = self.xobject_tac(id, stream, resources);
+                self.image(dict, object, resources, ctm, in_form, tac);
+                if get_bool(doc, dict, b"ImageMask").unwrap_or(false) {
+                    self.painted(true, false);
+                }
                 Ok(())
             }
             Some(b"Form") => self.form(id, stream, resources, ctm),
@@ -395,7 +582,10 @@ impl<'a> Interp<'a> {
         };
         // A placeholder id keeps direct (non-indirect) forms on the stack too.
         self.form_stack.push(id.unwrap_or((0, u16::MAX)));
+        // A form is drawn inside an implicit q … Q.
+        let paint = self.paint;
         let result = self.run(&data, resources, form_ctm, true);
+        self.paint = paint;
         self.form_stack.pop();
         if pushed {
             resources.pop();
@@ -410,6 +600,7 @@ impl<'a> Interp<'a> {
         resources: &[&'a Dictionary],
         ctm: [f64; 6],
         in_form: bool,
+        tac: Option<Tac>,
     ) {
         let doc = self.doc;
         let width = get_num(doc, dict, b"Width").unwrap_or(0.0);
@@ -441,8 +632,215 @@ impl<'a> Interp<'a> {
             self.transparency("image_soft_mask", format!("image {object}"));
         }
         self.record(
-            width, height, bpc, cs, stencil, soft_mask, object, ctm, in_form,
+            width, height, bpc, cs, stencil, soft_mask, object, ctm, in_form, tac,
         );
+    }
+
+    /// The CMYK sample layout of an image colour space entry.
+    fn image_samples(&self, cs: &'a Object, resources: &[&'a Dictionary]) -> Option<CmykSamples> {
+        let doc = self.doc;
+        match cs {
+            Object::Name(n) if colour::device(n).is_none() => {
+                let (_, o) = lookup(doc, resources, b"ColorSpace", n)?;
+                ink::cmyk_samples(doc, o)
+            }
+            o => ink::cmyk_samples(doc, o),
+        }
+    }
+
+    /// Charges `pixels` to the document's TAC budget; `false` (nothing
+    /// charged) when the image is too large or the budget is spent.
+    fn tac_budget(&mut self, pixels: u64, components: usize) -> bool {
+        let l = self.limits;
+        let fits = pixels <= l.max_tac_image_pixels
+            && pixels.saturating_mul(components as u64) <= l.max_image_alloc
+            && self.budget.tac_pixels.saturating_add(pixels) <= l.max_tac_total_pixels;
+        if fits {
+            self.budget.tac_pixels += pixels;
+        }
+        fits
+    }
+
+    /// TAC of an image XObject's pixels (cached per object).
+    fn xobject_tac(
+        &mut self,
+        id: Option<ObjectId>,
+        stream: &'a Stream,
+        resources: &[&'a Dictionary],
+    ) -> Option<Tac> {
+        if !self.measure_tac {
+            return None;
+        }
+        if let Some(id) = id
+            && let Some(t) = self.image_tac.get(&id)
+        {
+            return *t;
+        }
+        let tac = self.measure_xobject(stream, resources);
+        if let Some(id) = id {
+            self.image_tac.insert(id, tac);
+        }
+        tac
+    }
+
+    fn measure_xobject(&mut self, stream: &'a Stream, resources: &[&'a Dictionary]) -> Option<Tac> {
+        let doc = self.doc;
+        let dict = &stream.dict;
+        if get_bool(doc, dict, b"ImageMask").unwrap_or(false)
+            || get_num(doc, dict, b"BitsPerComponent") != Some(8.0)
+        {
+            return None;
+        }
+        let samples = self.image_samples(dict.get(b"ColorSpace").ok()?, resources)?;
+        let (w, h) = (
+            get_num(doc, dict, b"Width")?,
+            get_num(doc, dict, b"Height")?,
+        );
+        if !(w >= 1.0 && h >= 1.0 && w <= 1e6 && h <= 1e6) {
+            return None;
+        }
+        let pixels = (w as u64).saturating_mul(h as u64);
+        let decode = numbers(doc, get(doc, dict, b"Decode"));
+        let filters = filters(doc, dict);
+        if filters.iter().any(|f| {
+            matches!(
+                f.as_slice(),
+                b"JPXDecode" | b"JBIG2Decode" | b"CCITTFaxDecode" | b"Crypt"
+            )
+        }) {
+            return None;
+        }
+        let n = samples.components();
+        if !self.tac_budget(pixels, n.max(4)) {
+            return None;
+        }
+        if filters.iter().any(|f| f == b"DCTDecode") {
+            if filters.len() != 1 || samples != CmykSamples::Direct {
+                return None;
+            }
+            return ink::measure_dct(
+                &stream.content,
+                &samples,
+                decode.as_deref(),
+                self.limits.max_tac_image_pixels,
+                self.limits.max_image_alloc,
+            );
+        }
+        // Room for the samples plus slack for row padding or trailing junk;
+        // a bomb stops at the cap, so the work stays within the budget.
+        let expected = usize::try_from(pixels.saturating_mul(n as u64)).unwrap_or(usize::MAX);
+        let cap = self
+            .limits
+            .max_stream_bytes
+            .min(expected.saturating_add(expected / 8).saturating_add(4096));
+        let data = stream.decompressed_content_with_limit(cap).ok()?;
+        Some(ink::measure(
+            &samples,
+            decode.as_deref(),
+            &data,
+            pixels,
+            false,
+        ))
+    }
+
+    /// TAC of an inline image's pixels: unfiltered, Flate without
+    /// predictors or DCT; the colour space a device name or a named
+    /// resource (inline palettes are not kept by the lexer).
+    fn inline_tac(
+        &mut self,
+        dict: &[(Vec<u8>, Operand)],
+        mut data: &[u8],
+        resources: &[&'a Dictionary],
+    ) -> Option<Tac> {
+        let get = |k1: &[u8], k2: &[u8]| {
+            dict.iter()
+                .find(|(k, _)| k == k1 || k == k2)
+                .map(|(_, v)| v)
+        };
+        if matches!(get(b"IM", b"ImageMask"), Some(Operand::Bool(true)))
+            || get(b"BPC", b"BitsPerComponent").and_then(Operand::num) != Some(8.0)
+            || get(b"DP", b"DecodeParms").is_some()
+        {
+            return None;
+        }
+        let samples = match get(b"CS", b"ColorSpace")? {
+            Operand::Name(n) => match colour::device(n) {
+                Some(d) if d.desc == "DeviceCMYK" => CmykSamples::Direct,
+                Some(_) => return None,
+                None => {
+                    let (_, o) = lookup(self.doc, resources, b"ColorSpace", n)?;
+                    ink::cmyk_samples(self.doc, o)?
+                }
+            },
+            _ => return None,
+        };
+        let w = get(b"W", b"Width")?.num()?;
+        let h = get(b"H", b"Height")?.num()?;
+        if !(w >= 1.0 && h >= 1.0 && w <= 1e6 && h <= 1e6) {
+            return None;
+        }
+        let pixels = (w as u64).saturating_mul(h as u64);
+        let decode: Option<Vec<f64>> = match get(b"D", b"Decode") {
+            Some(Operand::Array(a)) => a.iter().map(Operand::num).collect(),
+            _ => None,
+        };
+        let filter = match get(b"F", b"Filter") {
+            None => None,
+            Some(Operand::Name(n)) => Some(n.as_slice()),
+            Some(Operand::Array(a)) if a.len() == 1 => a[0].name(),
+            Some(Operand::Array(a)) if a.is_empty() => None,
+            _ => return None,
+        };
+        let n = samples.components();
+        if !self.tac_budget(pixels, n.max(4)) {
+            return None;
+        }
+        // Writers put "ID\r\n" where one white-space byte is due; neither a
+        // zlib nor a JPEG stream starts with white space, so trim it.
+        if filter.is_some() {
+            let skip = data
+                .iter()
+                .take(4)
+                .take_while(|b| matches!(b, b'\r' | b'\n' | b' ' | b'\t' | b'\x0c' | 0))
+                .count();
+            data = &data[skip..];
+        }
+        match filter {
+            None => Some(ink::measure(
+                &samples,
+                decode.as_deref(),
+                data,
+                pixels,
+                false,
+            )),
+            Some(b"Fl" | b"FlateDecode") => {
+                let mut d = Dictionary::new();
+                d.set("Filter", Object::Name(b"FlateDecode".to_vec()));
+                let s = Stream::new(d, data.to_vec());
+                let expected =
+                    usize::try_from(pixels.saturating_mul(n as u64)).unwrap_or(usize::MAX);
+                let cap = self
+                    .limits
+                    .max_stream_bytes
+                    .min(expected.saturating_add(expected / 8).saturating_add(4096));
+                let data = s.decompressed_content_with_limit(cap).ok()?;
+                Some(ink::measure(
+                    &samples,
+                    decode.as_deref(),
+                    &data,
+                    pixels,
+                    false,
+                ))
+            }
+            Some(b"DCT" | b"DCTDecode") if samples == CmykSamples::Direct => ink::measure_dct(
+                data,
+                &samples,
+                decode.as_deref(),
+                self.limits.max_tac_image_pixels,
+                self.limits.max_image_alloc,
+            ),
+            _ => None,
+        }
     }
 
     /// Data length of an unfiltered inline image (so `EI` inside the data
@@ -490,6 +888,7 @@ impl<'a> Interp<'a> {
     fn inline_image(
         &mut self,
         dict: &[(Vec<u8>, Operand)],
+        data: &[u8],
         resources: &[&'a Dictionary],
         ctm: [f64; 6],
         in_form: bool,
@@ -502,6 +901,14 @@ impl<'a> Interp<'a> {
         let width = get(b"W", b"Width").and_then(Operand::num).unwrap_or(0.0);
         let height = get(b"H", b"Height").and_then(Operand::num).unwrap_or(0.0);
         let stencil = matches!(get(b"IM", b"ImageMask"), Some(Operand::Bool(true)));
+        if stencil {
+            self.painted(true, false);
+        }
+        let tac = if self.measure_tac {
+            self.inline_tac(dict, data, resources)
+        } else {
+            None
+        };
         let bpc = if stencil {
             1.0
         } else {
@@ -528,6 +935,7 @@ impl<'a> Interp<'a> {
             "inline".into(),
             ctm,
             in_form,
+            tac,
         );
     }
 
@@ -543,9 +951,18 @@ impl<'a> Interp<'a> {
         object: String,
         ctm: [f64; 6],
         in_form: bool,
+        tac: Option<Tac>,
     ) {
         if !(width >= 1.0 && height >= 1.0) {
             return; // readers skip images without a size
+        }
+        if let Some(t) = &tac {
+            let what = if object == "inline" {
+                "inline image".to_owned()
+            } else {
+                format!("image {object}")
+            };
+            self.worst_tac(t.p999_percent, what);
         }
         let (w, h) = (
             width.min(u32::MAX as f64) as u32,
@@ -592,6 +1009,8 @@ impl<'a> Interp<'a> {
             ppi_x,
             ppi_y,
             ignored: degenerate || w <= self.ignore_max_px || h <= self.ignore_max_px,
+            tac_percent: tac.map(|t| crate::preflight::report::round2(t.p999_percent)),
+            tac_max_percent: tac.map(|t| crate::preflight::report::round2(t.max_percent)),
         };
         if self.out.images.len() < self.limits.max_report_items {
             self.out.images.push(info);
@@ -626,6 +1045,22 @@ fn inline_array_space(doc: &Document, a: &[Operand], resources: &[&Dictionary]) 
             }
         }
         _ => ColourSpace::unknown("inline array".into()),
+    }
+}
+
+/// A four-component process CMYK space (what `k` and TAC talk about).
+fn is_cmyk4(cs: &ColourSpace) -> bool {
+    matches!(cs.desc.as_str(), "DeviceCMYK" | "ICCBased(N=4)" | "CalCMYK")
+}
+
+/// An array of numbers (`/Decode`).
+fn numbers(doc: &Document, obj: Option<&Object>) -> Option<Vec<f64>> {
+    match obj? {
+        Object::Array(a) if a.len() <= 64 => a
+            .iter()
+            .map(|o| deref(doc, o).and_then(super::objects::num))
+            .collect(),
+        _ => None,
     }
 }
 

@@ -341,12 +341,16 @@ impl<'a> Lexer<'a> {
 
     /// Skips inline image data: jumps `known_len` bytes when the length is
     /// known (unfiltered data), then finds the `EI` operator (white space or
-    /// start, `EI`, then white space, a delimiter or the end).
-    pub(crate) fn skip_inline_data(&mut self, known_len: Option<usize>) {
+    /// start, `EI`, then white space, a delimiter or the end). Returns the
+    /// data: exactly `known_len` bytes when known (fewer if the stream
+    /// ends), else everything up to the white space before `EI`.
+    pub(crate) fn skip_inline_data(&mut self, known_len: Option<usize>) -> &'a [u8] {
+        let start = self.pos;
         if let Some(len) = known_len {
             self.pos = self.pos.saturating_add(len).min(self.data.len());
         }
         let d = self.data;
+        let known_end = known_len.map(|_| self.pos);
         let mut i = self.pos;
         while i + 1 < d.len() {
             if d[i] == b'E'
@@ -355,11 +359,13 @@ impl<'a> Lexer<'a> {
                 && d.get(i + 2).is_none_or(|b| is_white(*b) || is_delim(*b))
             {
                 self.pos = i + 2;
-                return;
+                let end = known_end.unwrap_or(if i > start { i - 1 } else { i });
+                return &d[start..end.max(start)];
             }
             i += 1;
         }
         self.pos = d.len();
+        &d[start..known_end.unwrap_or(d.len())]
     }
 }
 
@@ -430,10 +436,22 @@ mod tests {
         assert_eq!(d.len(), 4);
         // Unfiltered: the data length (2 bytes) is known, so the "EI" inside
         // the data is not mistaken for the end.
-        l.skip_inline_data(Some(2));
+        assert_eq!(l.skip_inline_data(Some(2)), b"EI");
         let rest: Vec<Token> = std::iter::from_fn(|| l.next_token()).collect();
         assert_eq!(rest.len(), 7);
         assert_eq!(rest[6], Token::Operator(b"cm".to_vec()));
+        // Filtered (length unknown): the data ends before the white space
+        // in front of EI; a stream without EI gives everything.
+        let mut l = Lexer::new(b"BI /F /Fl ID x\nyz\nEI Q");
+        l.next_token();
+        l.inline_image_dict();
+        assert_eq!(l.skip_inline_data(None), b"x\nyz");
+        assert_eq!(l.next_token(), Some(Token::Operator(b"Q".to_vec())));
+        let mut l = Lexer::new(b"BI /W 9 ID abc");
+        l.next_token();
+        l.inline_image_dict();
+        assert_eq!(l.skip_inline_data(Some(9)), b"abc");
+        assert_eq!(l.next_token(), None);
     }
 
     #[test]

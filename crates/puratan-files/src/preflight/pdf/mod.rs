@@ -4,7 +4,9 @@
 //! * `boxes` — page boxes with page-tree inheritance;
 //! * `fonts` — fonts and embedding, found like `pdffonts` finds them;
 //! * `interp` + `lexer` — the content-stream interpreter: images and their
-//!   effective ppi, colour spaces, transparency;
+//!   effective ppi, colour spaces, transparency, total area coverage of
+//!   CMYK vector colours;
+//! * `ink` — total area coverage of CMYK images from their samples;
 //! * `colour` — colour-space classification and spot colour names;
 //! * `annots` — annotation appearances; `optional` — hidden layers;
 //! * this file — loading with limits, encryption, output intent, the page loop.
@@ -13,6 +15,7 @@ mod annots;
 mod boxes;
 mod colour;
 mod fonts;
+mod ink;
 mod interp;
 mod lexer;
 mod objects;
@@ -22,6 +25,7 @@ use std::collections::HashMap;
 
 use lopdf::{Document, LoadOptions, Object};
 
+pub(crate) use self::ink::decode_cmyk_jpeg;
 use self::interp::{Budget, Collected, Interp};
 use self::objects::{as_dict, get, get_array, get_dict, get_name, text};
 use crate::error::FilesError;
@@ -81,11 +85,13 @@ pub(crate) fn load(bytes: &[u8], limits: &Limits) -> Result<Document, FilesError
     Ok(doc)
 }
 
-/// Measures everything the rules need.
+/// Measures everything the rules need; `measure_tac` decodes CMYK images
+/// and follows CMYK colours for total area coverage.
 pub(crate) fn measure(
     bytes: &[u8],
     limits: &Limits,
     ignore_max_px: u32,
+    measure_tac: bool,
 ) -> Result<PdfFacts, FilesError> {
     let doc = load(bytes, limits)?;
     let page_ids: Vec<_> = doc
@@ -114,6 +120,7 @@ pub(crate) fn measure(
     let mut fonts = fonts::FontScanner::new(limits.max_report_items);
     let mut budget = Budget::default();
     let mut forms = HashMap::new();
+    let mut image_tac = HashMap::new();
     let mut collected = Collected::default();
     for (index, page_id) in page_ids.iter().enumerate() {
         let page_no = index as u32 + 1;
@@ -135,6 +142,9 @@ pub(crate) fn measure(
             out: &mut collected,
             ignore_max_px,
             forms: &mut forms,
+            measure_tac,
+            image_tac: &mut image_tac,
+            paint: interp::Paint::default(),
             page_no,
             user_unit: b.user_unit,
             seen_ops: Default::default(),
@@ -168,6 +178,7 @@ pub(crate) fn measure(
             let Some(m) = annots::placement(&doc, annot, &stream.dict) else {
                 continue;
             };
+            interp.paint = interp::Paint::default();
             interp.form(id, stream, &mut resources, m)?;
         }
     }
