@@ -206,6 +206,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         products.clone(),
         puratan_core::workflow::Engine::builtin()?,
     );
+    let live = crate::live::Hub::new(config.live.buffer);
     Ok(App(Arc::new(AppInner {
         order_service,
         config,
@@ -229,6 +230,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         replica_id: uuid::Uuid::now_v7().simple().to_string(),
         auth,
         uploads,
+        live,
         outbox,
     })))
 }

@@ -48,6 +48,7 @@ pub struct Config {
     pub notify: NotifyConfig,
     pub uploads: crate::uploads_config::UploadsConfig,
     pub processing: crate::processing::ProcessingConfig,
+    pub live: crate::live::LiveConfig,
 }
 
 /// Quote signing keys. With none configured the server generates one and
@@ -344,6 +345,9 @@ impl Config {
             }
         }
         if let Err((key, why)) = self.uploads.validate() {
+            return bad(key, why);
+        }
+        if let Err((key, why)) = self.live.validate() {
             return bad(key, why);
         }
         if let Err((key, why)) = self.processing.validate() {

@@ -15,6 +15,7 @@ pub mod config;
 pub mod events;
 pub mod http;
 pub mod intake;
+pub mod live;
 pub mod metrics;
 pub mod outbox_relay;
 pub mod pricing;

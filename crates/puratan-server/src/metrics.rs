@@ -27,6 +27,12 @@ pub struct Metrics {
     /// File-processing jobs by outcome (done, failed, requeued, poison,
     /// not_ready, missing).
     pub processing_jobs: IntCounterVec,
+    /// Open WebSocket and SSE connections on this replica.
+    pub live_connections: IntGauge,
+    /// Event frames sent to live connections.
+    pub live_events_delivered: IntCounter,
+    /// Times a slow live connection fell behind and was told `lagged`.
+    pub live_lagged: IntCounter,
 }
 
 fn must<T>(r: prometheus::Result<T>) -> T {
@@ -84,8 +90,23 @@ impl Metrics {
             Opts::new("processing_jobs_total", "File-processing jobs, by outcome"),
             &["outcome"],
         ));
+        let live_connections = must(IntGauge::new(
+            "live_connections",
+            "Open WebSocket and SSE connections",
+        ));
+        let live_events_delivered = must(IntCounter::new(
+            "live_events_delivered_total",
+            "Event frames sent to live connections",
+        ));
+        let live_lagged = must(IntCounter::new(
+            "live_lagged_total",
+            "Times a slow live connection fell behind",
+        ));
         for c in [
             Box::new(processing_jobs.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(live_connections.clone()),
+            Box::new(live_events_delivered.clone()),
+            Box::new(live_lagged.clone()),
             Box::new(http_requests.clone()),
             Box::new(http_errors.clone()),
             Box::new(http_duration.clone()),
@@ -118,6 +139,9 @@ impl Metrics {
             cache_misses,
             queue_messages,
             processing_jobs,
+            live_connections,
+            live_events_delivered,
+            live_lagged,
         }
     }
 

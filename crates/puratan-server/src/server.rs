@@ -75,6 +75,7 @@ pub async fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running
     )
     .await?;
     let relay = crate::outbox_relay::start(app.clone(), consumer_stop_rx.clone());
+    let live = crate::live::hub::start(app.clone(), consumer_stop_rx.clone()).await?;
     let consumer = events::start_invalidation_consumer(app.clone(), consumer_stop_rx).await?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let router = http::router(app.clone());
@@ -103,6 +104,7 @@ pub async fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running
             let _ = w.await;
         }
         let _ = relay.await;
+        let _ = live.await;
         result
     });
     Ok(Running {

@@ -74,6 +74,8 @@ pub struct AppInner {
     /// Checkout and order transitions (core's orders service over the
     /// order and product stores and the default workflow).
     pub order_service: puratan_core::orders::OrderService,
+    /// This replica's live-update fan-out (WebSocket / SSE).
+    pub live: crate::live::Hub,
     /// Set when `notify.backend = "memory"`: what would have been mailed.
     pub outbox: Option<Arc<puratan_core::memory::MemoryNotifier>>,
 }

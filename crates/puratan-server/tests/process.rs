@@ -690,3 +690,153 @@ async fn separate_worker_processes_take_jobs_from_the_queue() {
         }
     }
 }
+
+/// Live tracking across replicas: a customer's WebSocket is on replica B,
+/// the order is placed and cancelled on replica A; the updates travel
+/// A → outbox → RabbitMQ topic exchange → B's hub → the socket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn order_updates_made_on_one_replica_reach_a_websocket_on_another() {
+    use futures::StreamExt as _;
+    use tokio_tungstenite::tungstenite::Message;
+
+    if puratan_testkit::service::require("RabbitMQ", amqp_reachable()).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let shared = [
+        ("PURATAN__EVENTS", "rabbitmq".to_owned()),
+        (
+            "PURATAN__SQLITE__PATH",
+            dir.path().join("shared.db").display().to_string(),
+        ),
+        (
+            "PURATAN__FILES__ROOT",
+            dir.path().join("files").display().to_string(),
+        ),
+        (
+            "PURATAN_NEW_PASSWORD",
+            "correct horse battery staple 42".to_owned(),
+        ),
+    ];
+    let created = Server::run(
+        dir.path(),
+        &["users", "create", "--email", "live-test@example.com"],
+        &shared,
+    )
+    .wait_exit(Duration::from_secs(60))
+    .await;
+    assert!(created.success());
+    let (da, db) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    let a = Server::start(da.path(), &shared).ready().await;
+    let b = Server::start(db.path(), &shared).ready().await;
+    let client = reqwest::Client::new();
+    let post = |base: &str, path: &str, token: Option<&str>, body: Value| {
+        let mut r = client.post(format!("{base}{path}")).json(&body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send()
+    };
+    let tokens: Value = post(
+        &a.base,
+        "/api/v1/auth/login",
+        None,
+        json!({"email": "live-test@example.com", "password": "correct horse battery staple 42"}),
+    )
+    .await
+    .expect("login")
+    .json()
+    .await
+    .expect("json");
+    let token = tokens["access_token"].as_str().expect("token").to_owned();
+
+    // Subscribed on B.
+    let ticket: Value = post(&b.base, "/api/v1/live/tickets", Some(&token), json!({}))
+        .await
+        .expect("ticket")
+        .json()
+        .await
+        .expect("json");
+    let url = format!(
+        "{}/api/v1/ws?ticket={}&subscribe=orders",
+        b.base.replacen("http", "ws", 1),
+        ticket["ticket"].as_str().expect("ticket")
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connect");
+    let mut next = async |within: Duration| -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, ws.next()).await.ok()?? {
+                Ok(Message::Text(t)) => {
+                    return Some(serde_json::from_str(t.as_str()).expect("json"));
+                }
+                Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    };
+    assert_eq!(
+        next(Duration::from_secs(5)).await.expect("ready")["type"],
+        "ready"
+    );
+
+    // Ordered and cancelled on A.
+    let quote_body = json!({"product": "business-card", "quantity": 500, "paper": "silk-350", "color": "4/4",
+                            "turnaround": "standard", "region": "DE"});
+    let q: Value = post(&a.base, "/api/v1/quotes", None, quote_body)
+        .await
+        .expect("quote")
+        .json()
+        .await
+        .expect("json");
+    let order: Value = client
+        .post(format!("{}/api/v1/orders", a.base))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "two-replicas")
+        .json(&json!({
+            "lines": [{"product_id": "business-card", "quantity": 500, "quote_token": q["token"],
+                       "options": {"paper": "silk-350", "color": "4/4", "turnaround": "standard", "region": "DE"}}],
+            "shipping_address": {"name": "Ann", "line1": "Main St 1", "postal_code": "10115", "city": "Berlin", "country": "DE"},
+            "expected_total": {"amount": q["quote"]["total"], "currency": q["quote"]["currency"]},
+        }))
+        .send()
+        .await
+        .expect("checkout")
+        .json()
+        .await
+        .expect("json");
+    let id = order["id"].as_str().expect("order id").to_owned();
+    let created = next(Duration::from_secs(5))
+        .await
+        .expect("order.created on B");
+    assert_eq!(created["data"]["order_id"], id.as_str());
+
+    let fired = Instant::now();
+    let r = post(
+        &a.base,
+        &format!("/api/v1/orders/{id}/transitions"),
+        Some(&token),
+        json!({"transition": "cancel", "version": order["version"]}),
+    )
+    .await
+    .expect("cancel");
+    assert_eq!(r.status(), 200);
+    loop {
+        let f = next(Duration::from_secs(1))
+            .await
+            .expect("the cancellation reaches B within 1 s");
+        if f["data"]["to"] == "cancelled" {
+            break;
+        }
+    }
+    assert!(
+        fired.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        fired.elapsed()
+    );
+}

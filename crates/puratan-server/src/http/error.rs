@@ -56,6 +56,9 @@ error_codes! {
     EmailNotVerified = "email_not_verified", FORBIDDEN, "Confirm your e-mail address first (see the verification e-mail).";
     WeakPassword = "weak_password", UNPROCESSABLE_ENTITY, "The new password does not meet the policy (specific: `password_too_short` (< 8), `password_too_long` (> 128), `password_too_common`).";
     OidcFailed = "oidc_failed", BAD_REQUEST, "Login with an external provider failed (specific codes name the check: state, nonce, issuer, audience, …).";
+    InvalidTicket = "invalid_ticket", UNAUTHORIZED, "Live connections (`/api/v1/ws`, `/api/v1/live/events`) need a `ticket` from `POST /api/v1/live/tickets`; it is single use and expires after `live.ticket_ttl_secs`.";
+    OriginForbidden = "origin_forbidden", FORBIDDEN, "The `Origin` of this WebSocket/SSE request is neither the server's own nor listed in `live.allowed_origins` or `server.cors_origins`.";
+    UpgradeRequired = "upgrade_required", UPGRADE_REQUIRED, "`/api/v1/ws` only accepts WebSocket handshakes (for a plain HTTP stream use `/api/v1/live/events`).";
     NotFound = "not_found", NOT_FOUND, "No such resource (or no such route).";
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "The route exists but not with this HTTP method.";
     Conflict = "conflict", CONFLICT, "The request conflicts with the current state (duplicate unique field, not enough stock).";

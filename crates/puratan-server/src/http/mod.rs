@@ -43,10 +43,11 @@ use crate::state::App;
         routes::files::get, routes::files::list, routes::files::report, routes::files::preview,
         routes::files::rerun_preflight,
         routes::orders::checkout, routes::orders::list, routes::orders::get, routes::orders::transition,
-        routes::staff_orders::queue, routes::staff_orders::transition, routes::staff_orders::priority),
+        routes::staff_orders::queue, routes::staff_orders::transition, routes::staff_orders::priority,
+        routes::live::create_ticket, routes::live::ws, routes::live::sse),
     modifiers(&SecurityAddon),
     components(schemas(error::ErrorBody)),
-    tags((name = "catalog", description = "Public product catalog"), (name = "quotes", description = "Instant, signed prices"), (name = "operations", description = "Health and metrics"), (name = "admin", description = "Catalog and customer management (admin role, or the bootstrap admin token)"), (name = "auth", description = "Registration, login, 2FA, tokens"), (name = "account", description = "The caller's profile and sessions"), (name = "orders", description = "Checkout, my orders, workflow transitions; the staff production queue"), (name = "uploads", description = "Artwork uploads: the tus 1.0 resumable upload protocol (creation, creation-with-upload, termination, checksum sha256, expiration)"))
+    tags((name = "catalog", description = "Public product catalog"), (name = "quotes", description = "Instant, signed prices"), (name = "operations", description = "Health and metrics"), (name = "admin", description = "Catalog and customer management (admin role, or the bootstrap admin token)"), (name = "auth", description = "Registration, login, 2FA, tokens"), (name = "account", description = "The caller's profile and sessions"), (name = "orders", description = "Checkout, my orders, workflow transitions; the staff production queue"), (name = "live", description = "Live order and file updates: one-time tickets, WebSocket, Server-Sent Events"), (name = "uploads", description = "Artwork uploads: the tus 1.0 resumable upload protocol (creation, creation-with-upload, termination, checksum sha256, expiration)"))
 )]
 pub struct ApiDoc;
 
@@ -145,6 +146,12 @@ fn auth_routes(app: &App) -> Router<App> {
             post(routes::orders::transition),
         )
         .route("/api/v1/staff/queue", get(routes::staff_orders::queue))
+        .route(
+            "/api/v1/live/tickets",
+            post(routes::live::create_ticket),
+        )
+        .route("/api/v1/ws", get(routes::live::ws))
+        .route("/api/v1/live/events", get(routes::live::sse))
         .route(
             "/api/v1/staff/orders/{id}/transitions",
             post(routes::staff_orders::transition),

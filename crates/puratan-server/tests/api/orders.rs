@@ -17,18 +17,18 @@ fn poster(quantity: u32) -> Value {
            "turnaround": "standard", "region": "DE"})
 }
 
-fn card() -> Value {
+pub(crate) fn card() -> Value {
     json!({"product": "business-card", "quantity": 500, "paper": "silk-350", "color": "4/4",
            "turnaround": "standard", "region": "DE"})
 }
 
-fn address() -> Value {
+pub(crate) fn address() -> Value {
     json!({"name": "Ann Example", "line1": "Main St 1", "postal_code": "10115", "city": "Berlin", "country": "DE"})
 }
 
 impl TestApp {
     /// A signed quote for `request`: (token, total amount, currency).
-    async fn quote(&self, request: &Value) -> (String, String, String) {
+    pub(crate) async fn quote(&self, request: &Value) -> (String, String, String) {
         let r = self.post_json("/api/v1/quotes", request, None).await;
         assert_eq!(r.status(), 201);
         let q: Value = r.json().await.expect("json");
@@ -43,7 +43,7 @@ impl TestApp {
     }
 
     /// A checkout line for `request` and its total.
-    async fn line(&self, request: &Value) -> (Value, String, String) {
+    pub(crate) async fn line(&self, request: &Value) -> (Value, String, String) {
         let (token, total, currency) = self.quote(request).await;
         let options: serde_json::Map<String, Value> = request
             .as_object()
@@ -60,7 +60,7 @@ impl TestApp {
         )
     }
 
-    async fn checkout(&self, bearer: &str, key: Option<&str>, body: &Value) -> reqwest::Response {
+    pub(crate) async fn checkout(&self, bearer: &str, key: Option<&str>, body: &Value) -> reqwest::Response {
         let mut req = self
             .client
             .post(self.url("/api/v1/orders"))
@@ -92,7 +92,7 @@ impl TestApp {
     }
 }
 
-fn body(lines: Vec<Value>, amount: &str, currency: &str) -> Value {
+pub(crate) fn body(lines: Vec<Value>, amount: &str, currency: &str) -> Value {
     json!({"lines": lines, "shipping_address": address(),
            "expected_total": {"amount": amount, "currency": currency}})
 }

@@ -12,14 +12,14 @@ use serde_json::{Value, json};
 use crate::auth::access;
 use crate::support::{TestApp, expect_error, spawn_app_with};
 
-fn corpus(path: &str) -> Vec<u8> {
+pub(crate) fn corpus(path: &str) -> Vec<u8> {
     let root = std::env::var("PURATAN_CORPUS")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| crate::support::repo_root().join("../shared/corpus"));
     std::fs::read(root.join(path)).unwrap_or_else(|e| panic!("corpus file {path}: {e}"))
 }
 
-const FOUR_PAGES: &str = "pdf/pypdf-sample-files/004-pdflatex-4-pages/pdflatex-4-pages.pdf";
+pub(crate) const FOUR_PAGES: &str = "pdf/pypdf-sample-files/004-pdflatex-4-pages/pdflatex-4-pages.pdf";
 
 impl TestApp {
     /// Polls the file until its processing is `done` or `failed`.

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod auth_schema;
 pub mod files;
 pub mod health;
+pub mod live;
 pub mod me;
 pub mod orders;
 pub mod products;
