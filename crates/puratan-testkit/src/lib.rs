@@ -17,6 +17,7 @@ pub mod events;
 pub mod file_repo;
 pub mod files;
 pub mod fixtures;
+pub mod jobs;
 pub mod oidc;
 pub mod orders;
 pub mod products;
@@ -112,6 +113,25 @@ macro_rules! order_repo_suite {
                 order_same_key_concurrently_creates_one,
                 order_outbox_written_with_the_order,
                 order_concurrent_updates_lose_nothing,
+            ]
+        );
+    };
+}
+
+#[macro_export]
+macro_rules! job_repo_suite {
+    ($make:expr) => {
+        $crate::__suite!(
+            jobs,
+            $make,
+            [
+                job_create_is_idempotent,
+                job_claim_follows_queue_order,
+                job_claim_on_empty_queue_is_none,
+                job_update_is_version_checked,
+                job_list_pages_and_filters,
+                job_set_priority_moves_queued_jobs,
+                job_concurrent_claims_take_each_job_once,
             ]
         );
     };

@@ -22,6 +22,10 @@ mod orders {
         Some(Arc::new(MemoryOrderRepo::new()) as Arc<dyn OrderRepo>)
     );
 }
+mod jobs {
+    use super::*;
+    puratan_testkit::job_repo_suite!(Some(Arc::new(MemoryJobRepo::new()) as Arc<dyn JobRepo>));
+}
 mod cache {
     use super::*;
     puratan_testkit::cache_suite!(Some(Arc::new(MemoryCache::default()) as Arc<dyn Cache>));

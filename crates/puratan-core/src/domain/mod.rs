@@ -5,6 +5,7 @@
 
 mod cart;
 mod ids;
+mod job;
 mod money;
 mod order;
 mod product;
@@ -13,6 +14,7 @@ mod user;
 
 pub use cart::{Cart, CartLine, validate_lines};
 pub use ids::{OrderId, ProductId, UserId};
+pub use job::{Job, JobId, JobStatus};
 pub use money::{Currency, Money};
 pub use order::{
     Idempotency, Order, OrderLine, OrderStatus, OutboxEntry, Priority, ShippingAddress,

@@ -72,6 +72,10 @@ mod file_repo {
     use super::*;
     puratan_testkit::file_repo_suite!(store().await.map(|s| s.file_records()));
 }
+mod jobs {
+    use super::*;
+    puratan_testkit::job_repo_suite!(store().await.map(|s| s.jobs()));
+}
 mod audit {
     use super::*;
     puratan_testkit::audit_log_suite!(store().await.map(|s| s.audit()));
@@ -176,7 +180,7 @@ async fn mongo_ensure_indexes_is_idempotent() {
     store.ensure_indexes().await.expect("second run");
     store.ensure_indexes().await.expect("third run");
     let db = raw(&store).await;
-    let expected: [(&str, &[(&str, bool)]); 6] = [
+    let expected: [(&str, &[(&str, bool)]); 7] = [
         (
             "products",
             &[
@@ -204,6 +208,10 @@ async fn mongo_ensure_indexes_is_idempotent() {
                 ("idempotency_unique", true),
                 ("status_queue", false),
             ],
+        ),
+        (
+            "jobs",
+            &[("_id_", false), ("order_queue", false), ("queue", false)],
         ),
         (
             "audit",

@@ -35,6 +35,10 @@ mod file_repo {
     use super::*;
     puratan_testkit::file_repo_suite!(Some(store().file_records()));
 }
+mod jobs {
+    use super::*;
+    puratan_testkit::job_repo_suite!(Some(store().jobs()));
+}
 mod audit {
     use super::*;
     puratan_testkit::audit_log_suite!(Some(store().audit()));

@@ -19,6 +19,8 @@
 //! | `orders`   | `customer_newest` `{customer_id, _id: -1}` | list_by_customer |
 //! | `orders`   | `status_queue` `{status, priority: -1, due_ms, _id}` | list_by_status |
 //! | `orders`   | `idempotency_unique` `{idempotency}` unique, sparse | get_by_idempotency_key, one order per key |
+//! | `jobs`     | `queue` `{status, priority: -1, due_ms, submitted_ms, _id}` | claim_next, list by status |
+//! | `jobs`     | `order_queue` `{order_id, priority: -1, due_ms, submitted_ms, _id}` | list by order, set_priority |
 //! | `files`    | `owner_newest` `{owner, _id: -1}` | list_by_owner |
 //! | `files`    | `status_oldest` `{status, _id}` | pending_scan |
 //! | `audit`    | `actor_recent` `{actor, at: -1, _id: -1}` | recent(actor) |
@@ -39,7 +41,7 @@ use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
 use puratan_core::Result;
 
-use super::{AUDIT, CATALOGS, FILES, ORDERS, PRODUCTS, REFRESH_FAMILIES, USERS, error};
+use super::{AUDIT, CATALOGS, FILES, JOBS, ORDERS, PRODUCTS, REFRESH_FAMILIES, USERS, error};
 
 fn index(name: &str, keys: Document, unique: bool) -> IndexModel {
     let options = IndexOptions::builder()
@@ -106,6 +108,21 @@ pub(crate) fn all() -> Vec<(&'static str, Vec<IndexModel>)> {
                     false,
                 ),
                 unique_sparse("idempotency_unique", doc! { "idempotency": 1 }),
+            ],
+        ),
+        (
+            JOBS,
+            vec![
+                index(
+                    "queue",
+                    doc! { "status": 1, "priority": -1, "due_ms": 1, "submitted_ms": 1, "_id": 1 },
+                    false,
+                ),
+                index(
+                    "order_queue",
+                    doc! { "order_id": 1, "priority": -1, "due_ms": 1, "submitted_ms": 1, "_id": 1 },
+                    false,
+                ),
             ],
         ),
         (

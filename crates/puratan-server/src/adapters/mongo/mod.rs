@@ -13,6 +13,7 @@
 //! | `users`    | `_id` (UUID string), `email`, `version` |
 //! | `orders`   | `_id` (UUID string), `customer_id` (UUID string), `status`, `priority` (i32), `due_ms` (i64 millis), `version`, `idempotency` (`<customer>/<key>`, checkout orders only) |
 //! | `order_outbox` | `_id` (event id, UUIDv7), `order_id` (see `orders.rs`: the transactional outbox) |
+//! | `jobs`     | `_id` (`<order id>.<line>.<run>`), `order_id`, `status`, `priority` (i32), `due_ms`, `submitted_ms` (i64 millis), `version` (see `jobs.rs`: atomic claim) |
 //! | `audit`    | `_id` (ObjectId), `actor`, `at` (BSON date) |
 //!
 //! Records are read back from `doc`; `version` (and a product's `stock`)
@@ -38,6 +39,7 @@ mod config;
 mod error;
 mod files;
 mod indexes;
+mod jobs;
 mod orders;
 mod products;
 mod refresh;
@@ -58,6 +60,7 @@ pub use audit::MongoAuditLog;
 pub use catalogs::MongoCatalogRepo;
 pub use config::MongoConfig;
 pub use files::MongoFileRepo;
+pub use jobs::MongoJobRepo;
 pub use orders::MongoOrderRepo;
 pub use products::MongoProductRepo;
 pub use refresh::MongoRefreshStore;
@@ -69,6 +72,7 @@ pub(crate) const PRODUCTS: &str = "products";
 pub(crate) const USERS: &str = "users";
 pub(crate) const ORDERS: &str = "orders";
 pub(crate) const ORDER_OUTBOX: &str = "order_outbox";
+pub(crate) const JOBS: &str = "jobs";
 pub(crate) const AUDIT: &str = "audit";
 pub(crate) const FILES: &str = "files";
 pub(crate) const CATALOGS: &str = "catalogs";
@@ -173,6 +177,10 @@ impl MongoStore {
 
     pub fn audit(&self) -> Arc<dyn AuditLog> {
         Arc::new(MongoAuditLog::new(self.collection(AUDIT)))
+    }
+
+    pub fn jobs(&self) -> Arc<dyn puratan_core::ports::JobRepo> {
+        Arc::new(MongoJobRepo::new(self.collection(JOBS)))
     }
 
     pub fn catalogs(&self) -> Arc<dyn CatalogRepo> {

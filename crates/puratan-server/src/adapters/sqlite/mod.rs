@@ -17,6 +17,7 @@ mod catalogs;
 mod config;
 mod error;
 mod files;
+mod jobs;
 mod orders;
 mod products;
 mod refresh;
@@ -103,6 +104,9 @@ impl SqliteStore {
     }
     pub fn audit(&self) -> Arc<dyn AuditLog> {
         Arc::new(audit::SqliteAudit(self.clone()))
+    }
+    pub fn jobs(&self) -> Arc<dyn puratan_core::ports::JobRepo> {
+        Arc::new(jobs::SqliteJobs(self.clone()))
     }
 
     /// A trivial query through a reader, for `/readyz`.

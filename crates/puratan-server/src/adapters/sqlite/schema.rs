@@ -152,6 +152,23 @@ CREATE TABLE order_outbox (
     doc      TEXT NOT NULL
 ) STRICT;
 "#,
+    // Production jobs (issue #6, adapters/sqlite/jobs.rs): one per order
+    // line and run; the queue index serves claim_next and listing by
+    // status, the order index listing by order.
+    r#"
+CREATE TABLE jobs (
+    id           TEXT PRIMARY KEY,
+    order_id     TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    priority     INTEGER NOT NULL,
+    due_ms       INTEGER NOT NULL,
+    submitted_ms INTEGER NOT NULL,
+    version      INTEGER NOT NULL,
+    doc          TEXT NOT NULL
+) STRICT;
+CREATE INDEX jobs_queue ON jobs (status, priority DESC, due_ms, submitted_ms, id);
+CREATE INDEX jobs_order ON jobs (order_id, priority DESC, due_ms, submitted_ms, id);
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
