@@ -19,6 +19,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod cached;
 pub mod domain;
 pub mod error;
 pub mod gcra;

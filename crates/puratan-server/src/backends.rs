@@ -146,6 +146,20 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         }
     };
 
+    // File records are read on every file, preview and order-guard
+    // request. They are cached only in a *shared* cache: separate
+    // `puratan worker` processes update them, and a per-process cache
+    // would show each process its own stale copy (SQLite reads are local
+    // and cheap anyway). See puratan_core::cached.
+    let file_records: Arc<dyn puratan_core::ports::FileRepo> = match config.cache {
+        CacheBackend::Redis => Arc::new(puratan_core::cached::CachedFileRepo::new(
+            file_records,
+            cache.clone(),
+            FILE_RECORD_TTL,
+        )),
+        CacheBackend::Memory => file_records,
+    };
+
     let (events, queue_len): (Arc<dyn EventBus>, Option<QueueLen>) = match config.events {
         EventsBackend::Memory => {
             let bus = MemoryEventBus::new();
@@ -234,6 +248,10 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         outbox,
     })))
 }
+
+/// How long a cached file record may be served (writes through this
+/// process replace it at once; see puratan_core::cached).
+const FILE_RECORD_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// The configured quote-signing keys, or a generated one kept in the file
 /// store (so a single embedded server keeps verifying its quotes across

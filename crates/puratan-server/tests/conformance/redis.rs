@@ -418,3 +418,22 @@ async fn lost_connection_fails_fast_and_recovers() {
     );
     server.stop().await;
 }
+
+/// File records cached in Redis (what `backends::build` wires with
+/// `cache = "redis"`) keep the `FileRepo` contract.
+mod cached_file_records {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use puratan_core::cached::CachedFileRepo;
+    use puratan_core::memory::MemoryFileRepo;
+    use puratan_core::ports::FileRepo;
+
+    puratan_testkit::file_repo_suite!(super::backend().await.map(|b| {
+        Arc::new(CachedFileRepo::new(
+            Arc::new(MemoryFileRepo::new()),
+            b.cache(),
+            Duration::from_secs(60),
+        )) as Arc<dyn FileRepo>
+    }));
+}
