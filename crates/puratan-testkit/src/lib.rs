@@ -17,6 +17,7 @@ pub mod events;
 pub mod file_repo;
 pub mod files;
 pub mod fixtures;
+pub mod inbox;
 pub mod jobs;
 pub mod oidc;
 pub mod orders;
@@ -132,6 +133,24 @@ macro_rules! job_repo_suite {
                 job_list_pages_and_filters,
                 job_set_priority_moves_queued_jobs,
                 job_concurrent_claims_take_each_job_once,
+            ]
+        );
+    };
+}
+
+#[macro_export]
+macro_rules! inbox_repo_suite {
+    ($make:expr) => {
+        $crate::__suite!(
+            inbox,
+            $make,
+            [
+                inbox_deliver_is_idempotent,
+                inbox_mark_processed_without_notification,
+                inbox_same_message_concurrently_stores_one,
+                inbox_list_newest_first_paged_per_user,
+                inbox_mark_read_and_unread_count,
+                inbox_rejects_bad_keys,
             ]
         );
     };

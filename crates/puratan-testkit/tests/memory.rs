@@ -26,6 +26,12 @@ mod jobs {
     use super::*;
     puratan_testkit::job_repo_suite!(Some(Arc::new(MemoryJobRepo::new()) as Arc<dyn JobRepo>));
 }
+mod inbox {
+    use super::*;
+    puratan_testkit::inbox_repo_suite!(
+        Some(Arc::new(MemoryInboxRepo::new()) as Arc<dyn InboxRepo>)
+    );
+}
 mod cache {
     use super::*;
     puratan_testkit::cache_suite!(Some(Arc::new(MemoryCache::default()) as Arc<dyn Cache>));

@@ -12,6 +12,7 @@ mod catalogs;
 mod events;
 mod file_repo;
 mod files;
+mod inbox;
 mod jobs;
 mod notify;
 mod paging;
@@ -30,6 +31,7 @@ pub use file_repo::{
     Derivative, FileRecord, FileRepo, FileStatus, PreflightSummary, Processing, ProcessingState,
 };
 pub use files::{FileStore, validate_key};
+pub use inbox::{InAppNotification, InboxRepo, MAX_MESSAGE_ID_LEN, check_processed_key};
 pub use jobs::{JobFilter, JobRepo, job_queue_key, job_queue_order};
 pub use notify::{Notification, NotificationKind, Notifier};
 pub use paging::{Cursor, Page, PageRequest};
