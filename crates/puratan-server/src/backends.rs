@@ -106,6 +106,17 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         (None, Some(db)) => db.file_records(),
         (None, None) => Arc::new(puratan_core::memory::MemoryFileRepo::new()),
     };
+    let jobs: Arc<dyn puratan_core::ports::JobRepo> = match (&sqlite, &mongo) {
+        (Some(db), _) => db.jobs(),
+        (None, Some(db)) => db.jobs(),
+        (None, None) => Arc::new(puratan_core::memory::MemoryJobRepo::new()),
+    };
+    // An order entering the production queue gets its jobs (production.rs).
+    let orders = crate::production::JobsOnQueue::wrap(
+        orders,
+        jobs.clone(),
+        puratan_core::workflow::Engine::builtin()?,
+    );
     let scanner: Option<Arc<dyn puratan_files::scan::Scanner>> = match &config.uploads.scanner {
         Some(c) => Some(Arc::new(
             crate::adapters::clamav::ClamavScanner::new(c.clone())
@@ -227,6 +238,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         products,
         users,
         orders,
+        jobs,
         audit,
         cache,
         sessions,

@@ -19,6 +19,7 @@ pub mod live;
 pub mod metrics;
 pub mod outbox_relay;
 pub mod pricing;
+pub mod production;
 pub mod processing;
 pub mod profile_cache;
 pub mod redact;

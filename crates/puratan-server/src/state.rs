@@ -44,6 +44,8 @@ pub struct AppInner {
     pub products: Arc<dyn ProductRepo>,
     pub users: Arc<dyn UserRepo>,
     pub orders: Arc<dyn OrderRepo>,
+    /// Production jobs (one per order line and run) and the claim queue.
+    pub jobs: Arc<dyn puratan_core::ports::JobRepo>,
     pub audit: Arc<dyn AuditLog>,
     pub cache: Arc<dyn Cache>,
     pub sessions: Arc<dyn SessionStore>,

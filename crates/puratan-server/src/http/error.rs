@@ -71,6 +71,9 @@ error_codes! {
     IdempotencyKeyInvalid = "idempotency_key_invalid", BAD_REQUEST, "`POST /api/v1/orders` needs an `Idempotency-Key` header of 1-255 visible ASCII characters (a UUID is a good choice).";
     IdempotencyKeyReused = "idempotency_key_reused", UNPROCESSABLE_ENTITY, "This `Idempotency-Key` was already used for a different request; a retry must send the same body.";
     TransitionNotAllowed = "transition_not_allowed", CONFLICT, "The workflow does not allow this transition now; `details.current_state` and `details.allowed` (the transitions you may fire) say what is possible. Specific codes: `transition_guard_failed` (`details.guard`), `transition_no_previous_state`.";
+    QueueEmpty = "queue_empty", NOT_FOUND, "`POST /api/v1/staff/jobs/claim`: no job is waiting in the production queue; try again later.";
+    JobStateInvalid = "job_state_invalid", CONFLICT, "The job's status does not allow this: release and complete need a `claimed` job, a quality check a `done` one; `details.status` is the job's status.";
+    JobNotYours = "job_not_yours", FORBIDDEN, "Only the operator who claimed the job (or an admin) may release or complete it; `details.claimed_by` says who did.";
     TransitionForbidden = "transition_forbidden", FORBIDDEN, "Your role may not fire this transition from the order's current state (`details.required` lists the roles that may).";
     InvalidCatalog = "invalid_catalog", UNPROCESSABLE_ENTITY, "A catalog file failed validation; `details.path` is the JSON path of the first bad field.";
     RateLimited = "rate_limited", TOO_MANY_REQUESTS, "Too many requests for this client and route class; see the `Retry-After` and `RateLimit` headers.";

@@ -42,6 +42,8 @@ use crate::state::App;
         routes::uploads::options, routes::uploads::create, routes::uploads::head, routes::uploads::patch, routes::uploads::delete, routes::uploads::method_override,
         routes::files::get, routes::files::list, routes::files::report, routes::files::preview,
         routes::files::rerun_preflight,
+        routes::staff_jobs::claim, routes::staff_jobs::list, routes::staff_jobs::get, routes::staff_jobs::release,
+        routes::staff_jobs::complete, routes::staff_jobs::record_qc, routes::staff_jobs::sync,
         routes::orders::checkout, routes::orders::list, routes::orders::get, routes::orders::transition,
         routes::staff_orders::queue, routes::staff_orders::transition, routes::staff_orders::priority,
         routes::live::create_ticket, routes::live::ws, routes::live::sse),
@@ -160,6 +162,22 @@ fn auth_routes(app: &App) -> Router<App> {
             "/api/v1/staff/orders/{id}/priority",
             post(routes::staff_orders::priority),
         )
+        .route("/api/v1/staff/jobs", get(routes::staff_jobs::list))
+        .route("/api/v1/staff/jobs/claim", post(routes::staff_jobs::claim))
+        .route(
+            "/api/v1/staff/jobs/sync/{order_id}",
+            post(routes::staff_jobs::sync),
+        )
+        .route("/api/v1/staff/jobs/{id}", get(routes::staff_jobs::get))
+        .route(
+            "/api/v1/staff/jobs/{id}/release",
+            post(routes::staff_jobs::release),
+        )
+        .route(
+            "/api/v1/staff/jobs/{id}/complete",
+            post(routes::staff_jobs::complete),
+        )
+        .route("/api/v1/staff/jobs/{id}/qc", post(routes::staff_jobs::record_qc))
         .route("/api/v1/files", get(routes::files::list))
         .route("/api/v1/files/{id}", get(routes::files::get))
         .route("/api/v1/files/{id}/report", get(routes::files::report))

@@ -6,6 +6,7 @@ mod auth;
 mod catalog;
 mod files;
 mod gateway;
+mod jobs;
 mod live;
 mod oidc;
 mod orders;

@@ -9,5 +9,6 @@ pub mod me;
 pub mod orders;
 pub mod products;
 pub mod quotes;
+pub mod staff_jobs;
 pub mod staff_orders;
 pub mod uploads;

@@ -527,6 +527,7 @@ pub(crate) async fn fire(
             context: GuardContext {
                 reason: input.reason,
                 files_passed_preflight,
+                qc: crate::production::qc_outcome(app, &order).await?,
                 ..GuardContext::default()
             },
             expected_version: Some(input.version),
