@@ -106,6 +106,11 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         (None, Some(db)) => db.file_records(),
         (None, None) => Arc::new(puratan_core::memory::MemoryFileRepo::new()),
     };
+    let carts: Arc<dyn puratan_core::ports::CartRepo> = match (&sqlite, &mongo) {
+        (Some(db), _) => db.carts(),
+        (None, Some(db)) => db.carts(),
+        (None, None) => Arc::new(puratan_core::memory::MemoryCartRepo::new()),
+    };
     let jobs: Arc<dyn puratan_core::ports::JobRepo> = match (&sqlite, &mongo) {
         (Some(db), _) => db.jobs(),
         (None, Some(db)) => db.jobs(),
@@ -261,6 +266,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     })))
 }
 
+        carts,
 /// How long a cached file record may be served (writes through this
 /// process replace it at once; see puratan_core::cached).
 const FILE_RECORD_TTL: std::time::Duration = std::time::Duration::from_secs(300);

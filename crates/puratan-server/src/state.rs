@@ -79,6 +79,8 @@ pub struct AppInner {
     /// This replica's live-update fan-out (WebSocket / SSE).
     pub live: crate::live::Hub,
     /// Set when `notify.backend = "memory"`: what would have been mailed.
+    /// Customers' carts.
+    pub carts: Arc<dyn puratan_core::ports::CartRepo>,
     pub outbox: Option<Arc<puratan_core::memory::MemoryNotifier>>,
 }
 

@@ -81,5 +81,7 @@ pub fn order(customer: UserId, status_name: &str, priority: u8, due: DateTime<Ut
         version: 0,
         shipping_address: None,
         idempotency: None,
+        payment: None,
+        proofs: Vec::new(),
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod audit;
 pub mod cache;
+pub mod carts;
 pub mod catalogs;
 pub mod events;
 pub mod file_repo;
@@ -133,6 +134,22 @@ macro_rules! job_repo_suite {
                 job_list_pages_and_filters,
                 job_set_priority_moves_queued_jobs,
                 job_concurrent_claims_take_each_job_once,
+            ]
+        );
+    };
+}
+
+#[macro_export]
+macro_rules! cart_repo_suite {
+    ($make:expr) => {
+        $crate::__suite!(
+            carts,
+            $make,
+            [
+                cart_missing_is_empty_at_version_zero,
+                cart_put_round_trips_and_bumps_the_version,
+                cart_stale_versions_are_refused,
+                cart_concurrent_first_writes_one_wins,
             ]
         );
     };

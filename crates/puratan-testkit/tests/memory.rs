@@ -22,6 +22,10 @@ mod orders {
         Some(Arc::new(MemoryOrderRepo::new()) as Arc<dyn OrderRepo>)
     );
 }
+mod carts {
+    use super::*;
+    puratan_testkit::cart_repo_suite!(Some(Arc::new(MemoryCartRepo::new()) as Arc<dyn CartRepo>));
+}
 mod jobs {
     use super::*;
     puratan_testkit::job_repo_suite!(Some(Arc::new(MemoryJobRepo::new()) as Arc<dyn JobRepo>));

@@ -17,8 +17,8 @@ pub use ids::{OrderId, ProductId, UserId};
 pub use job::{Job, JobId, JobStatus};
 pub use money::{Currency, Money};
 pub use order::{
-    Idempotency, Order, OrderLine, OrderStatus, OutboxEntry, Priority, ShippingAddress,
-    StatusChange,
+    Idempotency, Order, OrderLine, OrderStatus, OutboxEntry, Payment, Priority, Proof,
+    ProofDecision, ShippingAddress, StatusChange,
 };
 pub use product::{Category, Product, Sku, Tag, Template};
 pub use user::{AccountStatus, Email, ExternalIdentity, Role, Security, TotpEnrolment, User};

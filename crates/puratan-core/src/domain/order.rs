@@ -181,6 +181,90 @@ pub struct Order {
     /// Set for orders placed through checkout (`None` on older data).
     #[serde(default)]
     pub idempotency: Option<Idempotency>,
+    /// The captured payment, once there is one (the `payment_captured`
+    /// guard).
+    #[serde(default)]
+    pub payment: Option<Payment>,
+    /// Proofs sent to the customer, oldest first; the last one's decision
+    /// is the `proof_approved` guard.
+    #[serde(default)]
+    pub proofs: Vec<Proof>,
+}
+
+impl Order {
+    /// Facts for the workflow guards.
+    pub fn payment_captured(&self) -> bool {
+        self.payment.is_some()
+    }
+
+    /// The newest proof was approved by the customer.
+    pub fn proof_approved(&self) -> bool {
+        self.proofs
+            .last()
+            .and_then(|p| p.decision.as_ref())
+            .is_some_and(|d| d.approved)
+    }
+
+    /// The data-protection context a payment reference is sealed under
+    /// (binds the ciphertext to this order).
+    pub fn payment_context(&self) -> String {
+        format!("order:{}:payment_reference", self.id)
+    }
+}
+
+/// A captured payment. The provider's reference (charge id, bank
+/// transfer reference) is sealed with the data-protection keyring under
+/// [`Order::payment_context`], so a database dump does not reveal it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    /// `card`, `invoice`, `bank_transfer`, … (1–32 of a-z and `_`).
+    pub method: String,
+    pub reference: crate::protect::Sealed,
+    pub amount: Money,
+    pub captured_at: DateTime<Utc>,
+    /// Staff who recorded it; `None` for a provider callback.
+    pub captured_by: Option<UserId>,
+}
+
+impl Payment {
+    /// Checks the method name; the reference is sealed by the caller.
+    pub fn validate_method(method: &str) -> Result<(), Error> {
+        let ok = !method.is_empty()
+            && method.len() <= 32
+            && method.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "method",
+                "use 1-32 characters from a-z and '_', e.g. card",
+            ))
+        }
+    }
+}
+
+/// A proof sent to the customer for approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proof {
+    /// Unique per order (UUIDv7).
+    pub id: String,
+    /// The proof artwork (`FileRecord` id).
+    pub file_id: String,
+    pub sent_at: DateTime<Utc>,
+    pub sent_by: UserId,
+    #[serde(default)]
+    pub note: Option<String>,
+    pub decision: Option<ProofDecision>,
+}
+
+/// The customer's answer to a proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofDecision {
+    pub approved: bool,
+    pub by: UserId,
+    pub at: DateTime<Utc>,
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 /// An event waiting in the transactional outbox: written in the same

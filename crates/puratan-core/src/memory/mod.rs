@@ -7,6 +7,7 @@
 
 mod audit;
 mod cache;
+mod carts;
 mod catalogs;
 mod events;
 mod file_repo;
@@ -20,6 +21,7 @@ mod session;
 
 pub use audit::MemoryAuditLog;
 pub use cache::MemoryCache;
+pub use carts::MemoryCartRepo;
 pub use catalogs::MemoryCatalogRepo;
 pub use events::MemoryEventBus;
 pub use file_repo::MemoryFileRepo;

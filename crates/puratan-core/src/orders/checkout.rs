@@ -235,6 +235,8 @@ impl OrderService {
                 key: req.idempotency_key.clone(),
                 fingerprint,
             }),
+            payment: None,
+            proofs: Vec::new(),
         };
         let outcome =
             self.engine

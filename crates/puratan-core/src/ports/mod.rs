@@ -8,6 +8,7 @@
 
 mod audit;
 mod cache;
+mod carts;
 mod catalogs;
 mod events;
 mod file_repo;
@@ -22,6 +23,7 @@ mod session;
 
 pub use audit::{AuditEvent, AuditLog};
 pub use cache::{Cache, CacheStats};
+pub use carts::CartRepo;
 pub use catalogs::{CatalogRepo, CatalogSummary, CatalogVersion};
 pub use events::{
     Acker, Delivery, EventBus, Exchange, ExchangeKind, Message, Subscriber, Subscription,

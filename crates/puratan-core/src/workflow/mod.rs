@@ -96,6 +96,8 @@
 //!     version: 1,
 //!     shipping_address: None,
 //!     idempotency: None,
+//!     payment: None,
+//!     proofs: vec![],
 //! };
 //! let me = Actor::user(customer, [Role::Customer]);
 //! let ctx = GuardContext::default();

@@ -37,6 +37,8 @@ fn order(customer: UserId, status: &str) -> Order {
         version: 0,
         shipping_address: None,
         idempotency: None,
+        payment: None,
+        proofs: Vec::new(),
     }
 }
 

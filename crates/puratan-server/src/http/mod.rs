@@ -46,7 +46,10 @@ use crate::state::App;
         routes::staff_jobs::complete, routes::staff_jobs::record_qc, routes::staff_jobs::sync,
         routes::orders::checkout, routes::orders::list, routes::orders::get, routes::orders::transition,
         routes::staff_orders::queue, routes::staff_orders::transition, routes::staff_orders::priority,
-        routes::live::create_ticket, routes::live::ws, routes::live::sse),
+        routes::live::create_ticket, routes::live::ws, routes::live::sse,
+        routes::order_facts::capture_payment, routes::order_facts::send_proof, routes::order_facts::decide_proof,
+        routes::cart::get, routes::cart::add_line, routes::cart::update_line, routes::cart::remove_line,
+        routes::cart::clear, routes::cart::checkout, routes::cart::reorder),
     modifiers(&SecurityAddon),
     components(schemas(error::ErrorBody)),
     tags((name = "catalog", description = "Public product catalog"), (name = "quotes", description = "Instant, signed prices"), (name = "operations", description = "Health and metrics"), (name = "admin", description = "Catalog and customer management (admin role, or the bootstrap admin token)"), (name = "auth", description = "Registration, login, 2FA, tokens"), (name = "account", description = "The caller's profile and sessions"), (name = "orders", description = "Checkout, my orders, workflow transitions; the staff production queue"), (name = "live", description = "Live order and file updates: one-time tickets, WebSocket, Server-Sent Events"), (name = "uploads", description = "Artwork uploads: the tus 1.0 resumable upload protocol (creation, creation-with-upload, termination, checksum sha256, expiration)"))
@@ -158,6 +161,29 @@ fn auth_routes(app: &App) -> Router<App> {
             "/api/v1/staff/orders/{id}/transitions",
             post(routes::staff_orders::transition),
         )
+            "/api/v1/staff/orders/{id}/payment",
+            post(routes::order_facts::capture_payment),
+        )
+        .route(
+            "/api/v1/staff/orders/{id}/proofs",
+            post(routes::order_facts::send_proof),
+        )
+        .route(
+            "/api/v1/orders/{id}/proof-decision",
+            post(routes::order_facts::decide_proof),
+        )
+        .route(
+            "/api/v1/cart",
+            get(routes::cart::get).delete(routes::cart::clear),
+        )
+        .route("/api/v1/cart/lines", post(routes::cart::add_line))
+        .route(
+            "/api/v1/cart/lines/{line_id}",
+            axum::routing::patch(routes::cart::update_line).delete(routes::cart::remove_line),
+        )
+        .route("/api/v1/cart/checkout", post(routes::cart::checkout))
+        .route("/api/v1/orders/{id}/reorder", post(routes::cart::reorder))
+        .route(
         .route(
             "/api/v1/staff/orders/{id}/priority",
             post(routes::staff_orders::priority),

@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod cart;
 mod catalog;
 mod files;
 mod gateway;
@@ -15,3 +16,4 @@ mod quotes;
 mod smtp;
 mod support;
 mod uploads;
+mod workflow;

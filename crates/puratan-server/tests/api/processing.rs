@@ -23,7 +23,7 @@ pub(crate) const FOUR_PAGES: &str = "pdf/pypdf-sample-files/004-pdflatex-4-pages
 
 impl TestApp {
     /// Polls the file until its processing is `done` or `failed`.
-    async fn processed(&self, token: &str, id: &str) -> Value {
+    pub(crate) async fn processed(&self, token: &str, id: &str) -> Value {
         let start = Instant::now();
         loop {
             let f = self.file_json(token, id).await;

@@ -72,6 +72,10 @@ mod file_repo {
     use super::*;
     puratan_testkit::file_repo_suite!(store().await.map(|s| s.file_records()));
 }
+mod carts {
+    use super::*;
+    puratan_testkit::cart_repo_suite!(store().await.map(|s| s.carts()));
+}
 mod jobs {
     use super::*;
     puratan_testkit::job_repo_suite!(store().await.map(|s| s.jobs()));

@@ -35,6 +35,10 @@ mod file_repo {
     use super::*;
     puratan_testkit::file_repo_suite!(Some(store().file_records()));
 }
+mod carts {
+    use super::*;
+    puratan_testkit::cart_repo_suite!(Some(store().carts()));
+}
 mod jobs {
     use super::*;
     puratan_testkit::job_repo_suite!(Some(store().jobs()));

@@ -36,6 +36,7 @@
 mod audit;
 mod catalogs;
 mod config;
+mod carts;
 mod error;
 mod files;
 mod indexes;
@@ -77,6 +78,7 @@ pub(crate) const AUDIT: &str = "audit";
 pub(crate) const FILES: &str = "files";
 pub(crate) const CATALOGS: &str = "catalogs";
 pub(crate) const SETTINGS: &str = "settings";
+pub(crate) const CARTS: &str = "carts";
 pub(crate) const REFRESH_TOKENS: &str = "refresh_tokens";
 pub(crate) const REFRESH_FAMILIES: &str = "refresh_families";
 
@@ -181,6 +183,10 @@ impl MongoStore {
 
     pub fn jobs(&self) -> Arc<dyn puratan_core::ports::JobRepo> {
         Arc::new(MongoJobRepo::new(self.collection(JOBS)))
+    }
+
+    pub fn carts(&self) -> Arc<dyn puratan_core::ports::CartRepo> {
+        Arc::new(carts::MongoCartRepo::new(self.collection(CARTS)))
     }
 
     pub fn catalogs(&self) -> Arc<dyn CatalogRepo> {

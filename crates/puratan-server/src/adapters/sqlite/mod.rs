@@ -13,6 +13,7 @@
 //! more than write latency.
 
 mod audit;
+mod carts;
 mod catalogs;
 mod config;
 mod error;
@@ -106,6 +107,9 @@ impl SqliteStore {
         Arc::new(audit::SqliteAudit(self.clone()))
     }
     pub fn jobs(&self) -> Arc<dyn puratan_core::ports::JobRepo> {
+    pub fn carts(&self) -> Arc<dyn puratan_core::ports::CartRepo> {
+        Arc::new(carts::SqliteCarts(self.clone()))
+    }
         Arc::new(jobs::SqliteJobs(self.clone()))
     }
 

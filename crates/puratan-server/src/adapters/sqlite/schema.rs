@@ -169,6 +169,14 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_queue ON jobs (status, priority DESC, due_ms, submitted_ms, id);
 CREATE INDEX jobs_order ON jobs (order_id, priority DESC, due_ms, submitted_ms, id);
 "#,
+    // Carts (issue #6, adapters/sqlite/carts.rs): one per customer.
+    r#"
+CREATE TABLE carts (
+    id      TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    doc     TEXT NOT NULL
+) STRICT;
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

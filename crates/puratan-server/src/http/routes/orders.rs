@@ -116,6 +116,12 @@ pub struct OrderView {
     /// Status changes, oldest first: `{from, to, actor, at, reason}`.
     #[schema(value_type = Vec<Object>)]
     pub history: Vec<Value>,
+    /// `{method, amount, captured_at}` once paid (the reference is never shown).
+    #[schema(value_type = Option<Object>)]
+    pub payment: Option<Value>,
+    /// Proofs sent, oldest first: `{id, file_id, sent_at, note, decision}`.
+    #[schema(value_type = Vec<Object>)]
+    pub proofs: Vec<Value>,
     /// What the caller may fire now (guards not evaluated).
     pub allowed_transitions: Vec<String>,
     pub version: u64,
@@ -173,6 +179,18 @@ pub(crate) fn view(app: &App, order: &Order, actor: &Actor) -> OrderView {
             .history
             .iter()
             .filter_map(|h| serde_json::to_value(h).ok())
+            .collect(),
+        payment: order.payment.as_ref().map(|p| {
+            json!({ "method": p.method, "amount": money(&p.amount), "captured_at": p.captured_at })
+        }),
+        proofs: order
+            .proofs
+            .iter()
+            .map(|p| {
+                json!({ "id": p.id, "file_id": p.file_id, "sent_at": p.sent_at, "note": p.note,
+                        "decision": p.decision.as_ref().map(|d| json!({
+                            "approved": d.approved, "at": d.at, "comment": d.comment })) })
+            })
             .collect(),
         allowed_transitions: app.order_service.engine().allowed_transitions(
             order,
@@ -527,8 +545,9 @@ pub(crate) async fn fire(
             context: GuardContext {
                 reason: input.reason,
                 files_passed_preflight,
+                payment_captured: order.payment_captured(),
+                proof_approved: order.proof_approved(),
                 qc: crate::production::qc_outcome(app, &order).await?,
-                ..GuardContext::default()
             },
             expected_version: Some(input.version),
             now: Utc::now(),

@@ -58,7 +58,7 @@ fn invalid_request(field: &str, message: &str) -> ApiError {
     e
 }
 
-fn active(app: &App) -> Result<Arc<Catalog>, ApiError> {
+pub(crate) fn active(app: &App) -> Result<Arc<Catalog>, ApiError> {
     app.pricing.current().ok_or_else(|| {
         ApiError::new(
             ErrorCode::Unavailable,
@@ -94,7 +94,24 @@ pub async fn create(
     let catalog = active(&app)?;
     let now = Utc::now();
     let request = parse_request_at(&body, now)?;
-    let quote = catalog.quote(&request)?;
+    let (response, _) = sign(&app, &catalog, &request, now)?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::CONTENT_TYPE, "application/json")],
+        response,
+    )
+        .into_response())
+}
+
+/// Prices `request` (its `at` already set by the server) on `catalog` and
+/// signs it: (the `POST /api/v1/quotes` response body, the token).
+pub(crate) fn sign(
+    app: &App,
+    catalog: &Catalog,
+    request: &QuoteRequest,
+    now: DateTime<Utc>,
+) -> Result<(String, String), ApiError> {
+    let quote = catalog.quote(request)?;
     let quote_json = quote.to_json();
     let id = uuid::Uuid::now_v7().to_string();
     let head = format!(
@@ -105,16 +122,11 @@ pub async fn create(
     );
     // The signed payload and the response share the head and the engine's
     // quote bytes; both are assembled once, without re-parsing the quote.
-    let request_json = serde_json::to_string(&request).map_err(ApiError::internal)?;
+    let request_json = serde_json::to_string(request).map_err(ApiError::internal)?;
     let payload = format!(r#"{{{head},"request":{request_json},"quote":{quote_json}}}"#);
     let token = app.pricing.signer.sign_json(&payload);
     let response = format!(r#"{{{head},"quote":{quote_json},"token":"{token}"}}"#);
-    Ok((
-        StatusCode::CREATED,
-        [(header::CONTENT_TYPE, "application/json")],
-        response,
-    )
-        .into_response())
+    Ok((response, token))
 }
 
 fn json_string<T: Serialize + ?Sized>(v: &T) -> Result<String, ApiError> {

@@ -1,0 +1,288 @@
+//! The facts the workflow's guards read, recorded on the order:
+//!
+//! * payment capture (`POST /api/v1/staff/orders/{id}/payment`, staff —
+//!   or a payment provider's callback through the same service): the
+//!   amount must be the order's total; the provider reference is sealed
+//!   with the data-protection keyring; then `accept` fires (paid orders go
+//!   on to file checks);
+//! * proofs (`POST /api/v1/staff/orders/{id}/proofs`, staff) and the
+//!   customer's decision (`POST /api/v1/orders/{id}/proof-decision`), which
+//!   fires `approve_proof` or `reject_proof`.
+//!
+//! Recording a fact and firing its transition are two version-checked
+//! writes. If the process dies between them, the fact is stored and the
+//! guard now holds, so firing the transition again (the same request, or
+//! `POST …/transitions`) completes it; nothing is ever half-written.
+
+use axum::Json;
+use axum::extract::State;
+use chrono::Utc;
+use puratan_core::auth::rbac::Permission;
+use puratan_core::domain::{Order, Payment, Proof, ProofDecision};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::json;
+use std::str::FromStr;
+use utoipa::ToSchema;
+
+use super::orders::{MoneyInput, OrderView, TransitionInput, actor, fire, view, visible_order};
+use crate::auth::Caller;
+use crate::http::error::{ApiError, ErrorBody, ErrorCode};
+use crate::http::extract::{ApiJson, ApiPath};
+use crate::state::App;
+
+const MAX_REFERENCE: usize = 200;
+const MAX_NOTE_CHARS: usize = 1000;
+
+fn invalid(field: &str, message: &str) -> ApiError {
+    ApiError::new(ErrorCode::ValidationFailed, format!("{field}: {message}"))
+        .with_details(json!([{ "field": field, "message": message }]))
+}
+
+fn note(field: &str, text: Option<String>) -> Result<Option<String>, ApiError> {
+    match text {
+        None => Ok(None),
+        Some(t) => puratan_core::domain::text::clean_optional(field, &t, MAX_NOTE_CHARS, true)
+            .map(|t| (!t.is_empty()).then_some(t))
+            .map_err(ApiError::from),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentInput {
+    /// `card`, `invoice`, `bank_transfer`, …
+    pub method: String,
+    /// The provider's reference (stored encrypted; never shown again).
+    pub reference: String,
+    /// Must equal the order total.
+    pub amount: MoneyInput,
+    /// The order's `version` as you read it.
+    pub version: u64,
+}
+
+/// Record a captured payment and accept the order (`submitted →
+/// awaiting_files`).
+#[utoipa::path(post, path = "/api/v1/staff/orders/{id}/payment", tag = "orders", params(("id" = String, Path)),
+    request_body = PaymentInput, security(("bearer" = [])),
+    responses((status = 200, body = OrderView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn capture_payment(
+    State(app): State<App>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(input): ApiJson<PaymentInput>,
+) -> Result<Json<OrderView>, ApiError> {
+    caller.require(Permission::OrdersUpdateStatus)?;
+    let mut order = visible_order(&app, &caller, &id).await?;
+    Payment::validate_method(&input.method)?;
+    let reference = input.reference.trim();
+    if reference.is_empty()
+        || reference.len() > MAX_REFERENCE
+        || reference.chars().any(char::is_control)
+    {
+        return Err(invalid("reference", "1-200 printable characters"));
+    }
+    let amount = Decimal::from_str(&input.amount.amount)
+        .ok()
+        .filter(|a| {
+            *a == order.total.amount && input.amount.currency == order.total.currency.as_str()
+        })
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::PaymentMismatch,
+                "the payment must be the order total",
+            )
+            .with_details(json!({ "total": { "amount": order.total.amount.to_string(),
+                                              "currency": order.total.currency.as_str() } }))
+        })?;
+    if order.payment.is_some() {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "a payment was already captured for this order",
+        ));
+    }
+    let reference = app
+        .auth
+        .keyring
+        .seal(reference.as_bytes(), &order.payment_context())
+        .map_err(ApiError::internal)?;
+    order.payment = Some(Payment {
+        method: input.method,
+        reference,
+        amount: puratan_core::domain::Money::new(amount, order.total.currency),
+        captured_at: Utc::now(),
+        captured_by: Some(caller.user),
+    });
+    order.version = input.version;
+    let order = app.orders.update(order).await?;
+    if app
+        .order_service
+        .engine()
+        .workflow()
+        .transition("accept")
+        .is_some_and(|t| t.leaves(&order.status))
+    {
+        let version = order.version;
+        return fire(
+            &app,
+            &caller,
+            order,
+            TransitionInput {
+                transition: "accept".into(),
+                reason: None,
+                version,
+            },
+        )
+        .await;
+    }
+    Ok(Json(view(&app, &order, &actor(&caller))))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProofInput {
+    /// The proof artwork: a file id from `/files/` (uploaded by staff).
+    pub file_id: String,
+    /// Shown to the customer with the proof.
+    #[serde(default)]
+    pub note: Option<String>,
+    pub version: u64,
+}
+
+/// Send a proof to the customer (the order then waits in
+/// `proof_pending` for their decision).
+#[utoipa::path(post, path = "/api/v1/staff/orders/{id}/proofs", tag = "orders", params(("id" = String, Path)),
+    request_body = ProofInput, security(("bearer" = [])),
+    responses((status = 200, body = OrderView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn send_proof(
+    State(app): State<App>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(input): ApiJson<ProofInput>,
+) -> Result<Json<OrderView>, ApiError> {
+    caller.require(Permission::OrdersUpdateStatus)?;
+    let mut order = visible_order(&app, &caller, &id).await?;
+    let note = note("note", input.note)?;
+    match app.file_records.get(&input.file_id).await {
+        Ok(f) if f.status == puratan_core::ports::FileStatus::Ready => {}
+        Ok(_) => {
+            return Err(ApiError::new(
+                ErrorCode::FileNotReady,
+                "the proof file is not ready (scan pending, refused or quarantined)",
+            ));
+        }
+        Err(e) if e.kind() == puratan_core::ErrorKind::NotFound || input.file_id.len() > 64 => {
+            return Err(invalid("file_id", "no such file"));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if order.proofs.len() >= 50 {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "at most 50 proofs per order",
+        ));
+    }
+    order.proofs.push(Proof {
+        id: uuid::Uuid::now_v7().simple().to_string(),
+        file_id: input.file_id,
+        sent_at: Utc::now(),
+        sent_by: caller.user,
+        note,
+        decision: None,
+    });
+    order.version = input.version;
+    let order = app.orders.update(order).await?;
+    Ok(Json(view(&app, &order, &actor(&caller))))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProofDecisionInput {
+    pub approved: bool,
+    /// Required when rejecting: what should change.
+    #[serde(default)]
+    pub comment: Option<String>,
+    pub version: u64,
+}
+
+/// Approve or reject the newest proof of your order; fires
+/// `approve_proof` or `reject_proof`.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/proof-decision", tag = "orders", params(("id" = String, Path)),
+    request_body = ProofDecisionInput, security(("bearer" = [])),
+    responses((status = 200, body = OrderView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn decide_proof(
+    State(app): State<App>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(input): ApiJson<ProofDecisionInput>,
+) -> Result<Json<OrderView>, ApiError> {
+    let mut order = visible_order(&app, &caller, &id).await?;
+    // The customer decides; staff only see the order.
+    if order.customer_id != caller.user {
+        return Err(ApiError::not_found("order"));
+    }
+    let comment = note("comment", input.comment)?;
+    if !input.approved && comment.is_none() {
+        return Err(invalid(
+            "comment",
+            "say what should change when rejecting a proof",
+        ));
+    }
+    if order.status.as_str() != "proof_pending" {
+        return Err(ApiError::new(
+            ErrorCode::TransitionNotAllowed,
+            "there is no proof waiting for your decision",
+        )
+        .with_details(json!({ "current_state": order.status.as_str() })));
+    }
+    let transition = if input.approved {
+        "approve_proof"
+    } else {
+        "reject_proof"
+    };
+    let undecided = order.proofs.last().is_some_and(|p| p.decision.is_none());
+    let order = if undecided {
+        if let Some(p) = order.proofs.last_mut() {
+            p.decision = Some(ProofDecision {
+                approved: input.approved,
+                by: caller.user,
+                at: Utc::now(),
+                comment: comment.clone(),
+            });
+        }
+        order.version = input.version;
+        app.orders.update(order).await?
+    } else if decided_as(&order, input.approved) {
+        // A retry after the decision was stored but before the transition.
+        order
+    } else {
+        return Err(ApiError::new(
+            ErrorCode::TransitionNotAllowed,
+            "there is no proof waiting for your decision",
+        )
+        .with_details(json!({ "current_state": order.status.as_str() })));
+    };
+    let version = order.version;
+    fire(
+        &app,
+        &caller,
+        order,
+        TransitionInput {
+            transition: transition.into(),
+            reason: comment,
+            version,
+        },
+    )
+    .await
+}
+
+fn decided_as(order: &Order, approved: bool) -> bool {
+    order
+        .proofs
+        .last()
+        .and_then(|p| p.decision.as_ref())
+        .is_some_and(|d| d.approved == approved)
+}
