@@ -83,5 +83,6 @@ pub fn order(customer: UserId, status_name: &str, priority: u8, due: DateTime<Ut
         idempotency: None,
         payment: None,
         proofs: Vec::new(),
+        shipment: None,
     }
 }

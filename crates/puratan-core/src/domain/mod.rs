@@ -18,7 +18,7 @@ pub use job::{Job, JobId, JobStatus};
 pub use money::{Currency, Money};
 pub use order::{
     Idempotency, Order, OrderLine, OrderStatus, OutboxEntry, Payment, Priority, Proof,
-    ProofDecision, ShippingAddress, StatusChange,
+    ProofDecision, Shipment, ShippingAddress, StatusChange, TrackingEvent,
 };
 pub use product::{Category, Product, Sku, Tag, Template};
 pub use user::{AccountStatus, Email, ExternalIdentity, Role, Security, TotpEnrolment, User};

@@ -189,6 +189,9 @@ pub struct Order {
     /// is the `proof_approved` guard.
     #[serde(default)]
     pub proofs: Vec<Proof>,
+    /// Carrier and tracking once shipped.
+    #[serde(default)]
+    pub shipment: Option<Shipment>,
 }
 
 impl Order {
@@ -255,6 +258,61 @@ pub struct Proof {
     #[serde(default)]
     pub note: Option<String>,
     pub decision: Option<ProofDecision>,
+}
+
+/// How an order travels: carrier, tracking number and the carrier's
+/// tracking events (newest last).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    /// e.g. `dhl`, `ups` (1–32 of a-z, 0-9, `_`, `-`).
+    pub carrier: String,
+    pub tracking_number: String,
+    pub shipped_at: DateTime<Utc>,
+    #[serde(default)]
+    pub events: Vec<TrackingEvent>,
+}
+
+impl Shipment {
+    pub const MAX_EVENTS: usize = 200;
+
+    /// Checks the carrier id and the tracking number (1–64 of A-Z, a-z,
+    /// 0-9, `-`, `_`, ` `).
+    pub fn validate(carrier: &str, tracking_number: &str) -> Result<(), Error> {
+        let carrier_ok = !carrier.is_empty()
+            && carrier.len() <= 32
+            && carrier
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if !carrier_ok {
+            return Err(Error::invalid(
+                "carrier",
+                "use 1-32 characters from a-z, 0-9, '_' and '-', e.g. dhl",
+            ));
+        }
+        let number_ok = !tracking_number.trim().is_empty()
+            && tracking_number.len() <= 64
+            && tracking_number
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b' '));
+        if !number_ok {
+            return Err(Error::invalid(
+                "tracking_number",
+                "1-64 letters, digits, spaces, '-' or '_'",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One scan or status from the carrier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackingEvent {
+    pub at: DateTime<Utc>,
+    /// `in_transit`, `out_for_delivery`, `delivered`, `exception`.
+    pub status: String,
+    pub description: String,
+    #[serde(default)]
+    pub location: Option<String>,
 }
 
 /// The customer's answer to a proof.

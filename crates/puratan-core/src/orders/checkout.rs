@@ -237,6 +237,7 @@ impl OrderService {
             }),
             payment: None,
             proofs: Vec::new(),
+            shipment: None,
         };
         let outcome =
             self.engine

@@ -98,6 +98,7 @@
 //!     idempotency: None,
 //!     payment: None,
 //!     proofs: vec![],
+//!     shipment: None,
 //! };
 //! let me = Actor::user(customer, [Role::Customer]);
 //! let ctx = GuardContext::default();

@@ -39,6 +39,7 @@ fn order(customer: UserId, status: &str) -> Order {
         idempotency: None,
         payment: None,
         proofs: Vec::new(),
+        shipment: None,
     }
 }
 

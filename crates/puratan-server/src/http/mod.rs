@@ -47,7 +47,7 @@ use crate::state::App;
         routes::orders::checkout, routes::orders::list, routes::orders::get, routes::orders::transition,
         routes::staff_orders::queue, routes::staff_orders::transition, routes::staff_orders::priority,
         routes::live::create_ticket, routes::live::ws, routes::live::sse,
-        routes::order_facts::capture_payment, routes::order_facts::send_proof, routes::order_facts::decide_proof,
+        routes::order_facts::capture_payment, routes::order_facts::send_proof, routes::order_facts::decide_proof, routes::order_facts::ship, routes::order_facts::tracking_event,
         routes::cart::get, routes::cart::add_line, routes::cart::update_line, routes::cart::remove_line,
         routes::cart::clear, routes::cart::checkout, routes::cart::reorder),
     modifiers(&SecurityAddon),
@@ -171,6 +171,14 @@ fn auth_routes(app: &App) -> Router<App> {
         .route(
             "/api/v1/orders/{id}/proof-decision",
             post(routes::order_facts::decide_proof),
+        )
+        .route(
+            "/api/v1/staff/orders/{id}/shipment",
+            post(routes::order_facts::ship),
+        )
+        .route(
+            "/api/v1/staff/orders/{id}/tracking-events",
+            post(routes::order_facts::tracking_event),
         )
         .route(
             "/api/v1/cart",

@@ -1,6 +1,7 @@
 //! An order's life over HTTP with the real guard facts: checkout with
 //! artwork → payment captured (accept) → file checks → proof rejected,
-//! a new proof approved → production queue; and what the facts refuse.
+//! a new proof approved → production queue → job claimed, printed,
+//! inspected → shipped with tracking → delivered; and what the facts refuse.
 
 use puratan_core::domain::Role;
 use serde_json::{Value, json};
@@ -40,7 +41,7 @@ impl TestApp {
 }
 
 #[tokio::test]
-async fn an_order_walks_from_checkout_to_the_queue_on_real_facts() {
+async fn an_order_walks_from_checkout_to_delivery_on_real_facts() {
     let app = spawn_app().await;
     let ann = app.customer("ann@example.com").await;
     let ann = access(&ann).to_owned();
@@ -271,4 +272,115 @@ async fn an_order_walks_from_checkout_to_the_queue_on_real_facts() {
             "queued"
         ]
     );
+
+    // Production: the line's job is claimed, printed, finished, inspected.
+    let r = app
+        .client
+        .post(app.url("/api/v1/staff/jobs/claim"))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .expect("claim");
+    assert_eq!(r.status(), 200);
+    let job: Value = r.json().await.expect("json");
+    assert_eq!(job["order_id"], id.as_str());
+    for t in ["start_printing", "start_finishing"] {
+        app.step(&staff, true, &id, t).await;
+    }
+    let job_path = format!("/api/v1/staff/jobs/{}", job["id"].as_str().expect("id"));
+    let r = app
+        .post_json(
+            &format!("{job_path}/complete"),
+            &json!({"version": job["version"]}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let done: Value = r.json().await.expect("json");
+    app.step(&staff, true, &id, "start_qc").await;
+    let items: Vec<Value> = ["colour_match", "cut_accuracy", "count", "finish"]
+        .iter()
+        .map(|k| json!({"key": k, "passed": true}))
+        .collect();
+    let r = app
+        .post_json(
+            &format!("{job_path}/qc"),
+            &json!({"items": items, "version": done["version"]}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    app.step(&staff, true, &id, "pass_qc").await;
+
+    // Shipping with tracking; the carrier's delivery scan completes it.
+    let ship = format!("/api/v1/staff/orders/{id}/shipment");
+    let v = app.order_json(&ann, &id).await["version"].clone();
+    for bad in [
+        json!({"carrier": "DHL!", "tracking_number": "JD0146", "version": v}),
+        json!({"carrier": "dhl", "tracking_number": "", "version": v}),
+        json!({"carrier": "dhl", "tracking_number": "x\ny", "version": v}),
+    ] {
+        assert_eq!(
+            app.post_json(&ship, &bad, Some(&staff)).await.status(),
+            422,
+            "{bad}"
+        );
+    }
+    let r = app
+        .post_json(
+            &ship,
+            &json!({"carrier": "dhl", "tracking_number": "JD014600006281230704", "version": v}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let shipped: Value = r.json().await.expect("json");
+    assert_eq!(shipped["status"], "shipped");
+    assert_eq!(shipped["shipment"]["carrier"], "dhl");
+    let track = format!("/api/v1/staff/orders/{id}/tracking-events");
+    let r = app
+        .post_json(
+            &track,
+            &json!({"status": "in_transit", "description": "Arrived at hub", "location": "Leipzig",
+                    "version": shipped["version"]}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let moving: Value = r.json().await.expect("json");
+    assert_eq!(moving["status"], "shipped");
+    expect_error(
+        app.post_json(
+            &track,
+            &json!({"status": "teleported", "description": "?", "version": moving["version"]}),
+            Some(&staff),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let r = app
+        .post_json(
+            &track,
+            &json!({"status": "delivered", "description": "Handed to recipient", "version": moving["version"]}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let delivered: Value = r.json().await.expect("json");
+    assert_eq!(delivered["status"], "delivered");
+    assert_eq!(
+        delivered["shipment"]["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .map(|e| e["status"].as_str().expect("status"))
+            .collect::<Vec<_>>(),
+        ["in_transit", "delivered"]
+    );
+    // The customer sees the same tracking.
+    let mine = app.order_json(&ann, &id).await;
+    assert_eq!(mine["shipment"]["tracking_number"], "JD014600006281230704");
+    assert_eq!(mine["status"], "delivered");
 }

@@ -18,7 +18,7 @@ use axum::Json;
 use axum::extract::State;
 use chrono::Utc;
 use puratan_core::auth::rbac::Permission;
-use puratan_core::domain::{Order, Payment, Proof, ProofDecision};
+use puratan_core::domain::{Order, Payment, Proof, ProofDecision, Shipment, TrackingEvent};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::json;
@@ -285,4 +285,146 @@ fn decided_as(order: &Order, approved: bool) -> bool {
         .last()
         .and_then(|p| p.decision.as_ref())
         .is_some_and(|d| d.approved == approved)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipmentInput {
+    /// Carrier id, e.g. `dhl`.
+    pub carrier: String,
+    pub tracking_number: String,
+    pub version: u64,
+}
+
+/// Hand a packed order to the carrier: records carrier and tracking
+/// number and fires `ship`.
+#[utoipa::path(post, path = "/api/v1/staff/orders/{id}/shipment", tag = "orders", params(("id" = String, Path)),
+    request_body = ShipmentInput, security(("bearer" = [])),
+    responses((status = 200, body = OrderView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn ship(
+    State(app): State<App>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(input): ApiJson<ShipmentInput>,
+) -> Result<Json<OrderView>, ApiError> {
+    caller.require(Permission::OrdersUpdateStatus)?;
+    let mut order = visible_order(&app, &caller, &id).await?;
+    let tracking_number = input.tracking_number.trim().to_owned();
+    Shipment::validate(&input.carrier, &tracking_number)?;
+    let ship = app.order_service.engine().workflow().transition("ship");
+    if !ship.is_some_and(|t| t.leaves(&order.status)) {
+        return Err(ApiError::new(
+            ErrorCode::TransitionNotAllowed,
+            "only a packed order can be shipped",
+        )
+        .with_details(json!({ "current_state": order.status.as_str() })));
+    }
+    let order = match &order.shipment {
+        // A retry after the shipment was stored but before `ship` fired.
+        Some(s) if s.carrier == input.carrier && s.tracking_number == tracking_number => order,
+        Some(_) => {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "this order already has another shipment",
+            ));
+        }
+        None => {
+            order.shipment = Some(Shipment {
+                carrier: input.carrier,
+                tracking_number,
+                shipped_at: Utc::now(),
+                events: Vec::new(),
+            });
+            order.version = input.version;
+            app.orders.update(order).await?
+        }
+    };
+    let version = order.version;
+    fire(
+        &app,
+        &caller,
+        order,
+        TransitionInput {
+            transition: "ship".into(),
+            reason: None,
+            version,
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrackingEventInput {
+    /// `in_transit`, `out_for_delivery`, `delivered` or `exception`.
+    pub status: String,
+    pub description: String,
+    #[serde(default)]
+    pub location: Option<String>,
+    pub version: u64,
+}
+
+const TRACKING_STATUSES: [&str; 4] = ["in_transit", "out_for_delivery", "delivered", "exception"];
+
+/// Record a carrier tracking event (from a carrier webhook or by hand); a
+/// `delivered` event fires `deliver`.
+#[utoipa::path(post, path = "/api/v1/staff/orders/{id}/tracking-events", tag = "orders", params(("id" = String, Path)),
+    request_body = TrackingEventInput, security(("bearer" = [])),
+    responses((status = 200, body = OrderView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn tracking_event(
+    State(app): State<App>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(input): ApiJson<TrackingEventInput>,
+) -> Result<Json<OrderView>, ApiError> {
+    caller.require(Permission::OrdersUpdateStatus)?;
+    let mut order = visible_order(&app, &caller, &id).await?;
+    if !TRACKING_STATUSES.contains(&input.status.as_str()) {
+        return Err(invalid(
+            "status",
+            "one of in_transit, out_for_delivery, delivered, exception",
+        ));
+    }
+    let description = note("description", Some(input.description))?
+        .ok_or_else(|| invalid("description", "must not be empty"))?;
+    let location = note("location", input.location)?;
+    let Some(shipment) = order.shipment.as_mut() else {
+        return Err(ApiError::new(
+            ErrorCode::TransitionNotAllowed,
+            "the order has not been shipped",
+        )
+        .with_details(json!({ "current_state": order.status.as_str() })));
+    };
+    if shipment.events.len() >= Shipment::MAX_EVENTS {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "too many tracking events",
+        ));
+    }
+    let delivered = input.status == "delivered";
+    shipment.events.push(TrackingEvent {
+        at: Utc::now(),
+        status: input.status,
+        description,
+        location,
+    });
+    order.version = input.version;
+    let order = app.orders.update(order).await?;
+    if delivered && order.status.as_str() == "shipped" {
+        let version = order.version;
+        return fire(
+            &app,
+            &caller,
+            order,
+            TransitionInput {
+                transition: "deliver".into(),
+                reason: None,
+                version,
+            },
+        )
+        .await;
+    }
+    Ok(Json(view(&app, &order, &actor(&caller))))
 }

@@ -122,6 +122,9 @@ pub struct OrderView {
     /// Proofs sent, oldest first: `{id, file_id, sent_at, note, decision}`.
     #[schema(value_type = Vec<Object>)]
     pub proofs: Vec<Value>,
+    /// `{carrier, tracking_number, shipped_at, events: [{at, status, description, location}]}` once shipped.
+    #[schema(value_type = Option<Object>)]
+    pub shipment: Option<Value>,
     /// What the caller may fire now (guards not evaluated).
     pub allowed_transitions: Vec<String>,
     pub version: u64,
@@ -192,6 +195,10 @@ pub(crate) fn view(app: &App, order: &Order, actor: &Actor) -> OrderView {
                             "approved": d.approved, "at": d.at, "comment": d.comment })) })
             })
             .collect(),
+        shipment: order
+            .shipment
+            .as_ref()
+            .and_then(|s| serde_json::to_value(s).ok()),
         allowed_transitions: app.order_service.engine().allowed_transitions(
             order,
             actor,
