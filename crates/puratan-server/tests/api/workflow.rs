@@ -384,3 +384,90 @@ async fn an_order_walks_from_checkout_to_delivery_on_real_facts() {
     assert_eq!(mine["shipment"]["tracking_number"], "JD014600006281230704");
     assert_eq!(mine["status"], "delivered");
 }
+
+#[tokio::test]
+async fn bulk_transitions_report_each_item_on_its_own() {
+    let app = spawn_app().await;
+    let ann = app.customer("ann@example.com").await;
+    let ann = access(&ann).to_owned();
+    let staff = app.user_with_role("staff@example.com", Role::Staff).await;
+    let staff = access(&staff).to_owned();
+    let mut orders = Vec::new();
+    for key in ["b-1", "b-2", "b-3"] {
+        let (line, total, cur) = app.line(&card()).await;
+        let r = app
+            .checkout(&ann, Some(key), &body(vec![line], &total, &cur))
+            .await;
+        assert_eq!(r.status(), 201);
+        orders.push(r.json::<Value>().await.expect("json"));
+    }
+    let items = json!([
+        {"order_id": orders[0]["id"], "transition": "hold", "version": orders[0]["version"]},
+        {"order_id": orders[1]["id"], "transition": "hold", "version": 999},
+        {"order_id": "0193aaaa-0000-7000-8000-000000000000", "transition": "hold", "version": 1},
+        {"order_id": orders[2]["id"], "transition": "start_printing", "version": orders[2]["version"]},
+        {"order_id": orders[2]["id"], "transition": "cancel", "reason": "duplicate", "version": orders[2]["version"]},
+    ]);
+    let path = "/api/v1/staff/orders/bulk-transitions";
+    expect_error(
+        app.post_json(path, &json!({"items": items}), Some(&ann))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    expect_error(
+        app.post_json(path, &json!({"items": []}), Some(&staff))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let r = app
+        .post_json(path, &json!({"items": items}), Some(&staff))
+        .await;
+    assert_eq!(r.status(), 200);
+    let report: Value = r.json().await.expect("json");
+    assert_eq!(
+        (report["succeeded"].clone(), report["failed"].clone()),
+        (json!(2), json!(3))
+    );
+    let results = report["results"].as_array().expect("results");
+    let summary: Vec<(bool, u64, Option<&str>)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["ok"].as_bool().expect("ok"),
+                r["status"].as_u64().expect("status"),
+                r["error"]["code"].as_str().or(r["state"].as_str()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (true, 200, Some("on_hold")),
+            (false, 409, Some("stale_version")),
+            (false, 404, Some("not_found")),
+            (false, 409, Some("transition_not_allowed")),
+            (true, 200, Some("cancelled")),
+        ]
+    );
+    assert_eq!(results[3]["error"]["details"]["current_state"], "submitted");
+    // The stored orders agree with the report.
+    assert_eq!(
+        app.order_json(&ann, orders[0]["id"].as_str().unwrap())
+            .await["status"],
+        "on_hold"
+    );
+    assert_eq!(
+        app.order_json(&ann, orders[1]["id"].as_str().unwrap())
+            .await["status"],
+        "submitted"
+    );
+    assert_eq!(
+        app.order_json(&ann, orders[2]["id"].as_str().unwrap())
+            .await["status"],
+        "cancelled"
+    );
+}
