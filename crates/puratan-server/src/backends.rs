@@ -106,6 +106,11 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         (None, Some(db)) => db.file_records(),
         (None, None) => Arc::new(puratan_core::memory::MemoryFileRepo::new()),
     };
+    let inbox: Arc<dyn puratan_core::ports::InboxRepo> = match (&sqlite, &mongo) {
+        (Some(db), _) => db.inbox(),
+        (None, Some(db)) => db.inbox(),
+        (None, None) => Arc::new(puratan_core::memory::MemoryInboxRepo::new()),
+    };
     let carts: Arc<dyn puratan_core::ports::CartRepo> = match (&sqlite, &mongo) {
         (Some(db), _) => db.carts(),
         (None, Some(db)) => db.carts(),
@@ -176,6 +181,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         CacheBackend::Memory => file_records,
     };
 
+    let mut unroutable: Option<Arc<dyn Fn() -> u64 + Send + Sync>> = None;
     let (events, queue_len): (Arc<dyn EventBus>, Option<QueueLen>) = match config.events {
         EventsBackend::Memory => {
             let bus = MemoryEventBus::new();
@@ -196,6 +202,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
                     async move { b.ping().await }.boxed()
                 }),
             });
+            let ub = bus.clone();
+            unroutable = Some(Arc::new(move || ub.unroutable_count()));
             let qb = bus.clone();
             let ql: QueueLen = Arc::new(move |q: String| {
                 let b = qb.clone();
@@ -256,17 +264,19 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         metrics: Metrics::new(),
         probes,
         queue_len,
+        unroutable,
         catalog_generation: Default::default(),
         last_fallback_warning: Default::default(),
         replica_id: uuid::Uuid::now_v7().simple().to_string(),
         auth,
         uploads,
         live,
+        carts,
         outbox,
+        inbox,
     })))
 }
 
-        carts,
 /// How long a cached file record may be served (writes through this
 /// process replace it at once; see puratan_core::cached).
 const FILE_RECORD_TTL: std::time::Duration = std::time::Duration::from_secs(300);

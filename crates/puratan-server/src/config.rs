@@ -49,6 +49,7 @@ pub struct Config {
     pub uploads: crate::uploads_config::UploadsConfig,
     pub processing: crate::processing::ProcessingConfig,
     pub live: crate::live::LiveConfig,
+    pub notifications: crate::notifications::NotificationsConfig,
 }
 
 /// Quote signing keys. With none configured the server generates one and
@@ -351,6 +352,9 @@ impl Config {
             return bad(key, why);
         }
         if let Err((key, why)) = self.processing.validate() {
+            return bad(key, why);
+        }
+        if let Err((key, why)) = self.notifications.validate() {
             return bad(key, why);
         }
         if self.processing.workers == 0 && self.events == EventsBackend::Memory {

@@ -17,7 +17,7 @@ use crate::state::App;
 pub const CATALOG_CHANGED: &str = "catalog.changed";
 
 /// Queues whose depth `/metrics` reports.
-pub const WATCHED_QUEUES: &[&str] = &["puratan.dead-letters"];
+pub const WATCHED_QUEUES: &[&str] = &["puratan.dead-letters", crate::notifications::QUEUE];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CatalogChanged {

@@ -17,6 +17,7 @@ pub mod http;
 pub mod intake;
 pub mod live;
 pub mod metrics;
+pub mod notifications;
 pub mod outbox_relay;
 pub mod pricing;
 pub mod production;

@@ -21,6 +21,15 @@ pub struct Metrics {
     pub rate_limit_fallback: IntCounter,
     pub events_published: IntCounterVec,
     pub events_consumed: IntCounterVec,
+    /// Messages a consumer rejected to the dead-letter exchange (poison,
+    /// or failing on every attempt), by consumer.
+    pub events_dead_lettered: IntCounterVec,
+    /// Published messages no queue was bound to receive (read from the
+    /// bus at scrape time).
+    pub events_unroutable: IntGauge,
+    /// Customer notifications by channel (in_app, email) and outcome
+    /// (sent, failed).
+    pub notifications: IntCounterVec,
     pub cache_hits: IntGauge,
     pub cache_misses: IntGauge,
     pub queue_messages: IntGaugeVec,
@@ -80,6 +89,24 @@ impl Metrics {
             Opts::new("events_consumed_total", "Messages consumed, by consumer"),
             &["consumer"],
         ));
+        let events_dead_lettered = must(IntCounterVec::new(
+            Opts::new(
+                "events_dead_lettered_total",
+                "Messages rejected to the dead-letter exchange, by consumer",
+            ),
+            &["consumer"],
+        ));
+        let events_unroutable = must(IntGauge::new(
+            "events_unroutable",
+            "Published messages that no queue was bound to receive, since start",
+        ));
+        let notifications = must(IntCounterVec::new(
+            Opts::new(
+                "notifications_total",
+                "Customer notifications, by channel and outcome",
+            ),
+            &["channel", "outcome"],
+        ));
         let cache_hits = must(IntGauge::new("cache_hits", "Cache hits since start"));
         let cache_misses = must(IntGauge::new("cache_misses", "Cache misses since start"));
         let queue_messages = must(IntGaugeVec::new(
@@ -114,6 +141,9 @@ impl Metrics {
             Box::new(rate_limit_fallback.clone()),
             Box::new(events_published.clone()),
             Box::new(events_consumed.clone()),
+            Box::new(events_dead_lettered.clone()),
+            Box::new(events_unroutable.clone()),
+            Box::new(notifications.clone()),
             Box::new(cache_hits.clone()),
             Box::new(cache_misses.clone()),
             Box::new(queue_messages.clone()),
@@ -135,6 +165,9 @@ impl Metrics {
             rate_limit_fallback,
             events_published,
             events_consumed,
+            events_dead_lettered,
+            events_unroutable,
+            notifications,
             cache_hits,
             cache_misses,
             queue_messages,

@@ -74,6 +74,7 @@ pub async fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running
         consumer_stop_rx.clone(),
     )
     .await?;
+    let notifications = crate::notifications::start(&app, consumer_stop_rx.clone()).await?;
     let relay = crate::outbox_relay::start(app.clone(), consumer_stop_rx.clone());
     let live = crate::live::hub::start(app.clone(), consumer_stop_rx.clone()).await?;
     let consumer = events::start_invalidation_consumer(app.clone(), consumer_stop_rx).await?;
@@ -104,6 +105,9 @@ pub async fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running
             let _ = w.await;
         }
         let _ = relay.await;
+        if let Some(n) = notifications {
+            let _ = n.await;
+        }
         let _ = live.await;
         result
     });

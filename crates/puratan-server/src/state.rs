@@ -62,6 +62,9 @@ pub struct AppInner {
     pub metrics: Metrics,
     pub probes: Vec<Probe>,
     pub queue_len: Option<QueueLen>,
+    /// Published messages no queue received (RabbitMQ's `mandatory`
+    /// returns), for the `events_unroutable` metric.
+    pub unroutable: Option<Arc<dyn Fn() -> u64 + Send + Sync>>,
     /// Bumped by every catalog invalidation; part of list cache keys, so
     /// stale listings become unreachable at once on every replica.
     pub catalog_generation: AtomicU64,
@@ -82,6 +85,9 @@ pub struct AppInner {
     /// Customers' carts.
     pub carts: Arc<dyn puratan_core::ports::CartRepo>,
     pub outbox: Option<Arc<puratan_core::memory::MemoryNotifier>>,
+    /// In-app notifications and the processed message ids of idempotent
+    /// consumers (notifications.rs).
+    pub inbox: Arc<dyn puratan_core::ports::InboxRepo>,
 }
 
 impl std::fmt::Debug for AppInner {

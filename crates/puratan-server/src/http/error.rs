@@ -57,6 +57,7 @@ error_codes! {
     WeakPassword = "weak_password", UNPROCESSABLE_ENTITY, "The new password does not meet the policy (specific: `password_too_short` (< 8), `password_too_long` (> 128), `password_too_common`).";
     OidcFailed = "oidc_failed", BAD_REQUEST, "Login with an external provider failed (specific codes name the check: state, nonce, issuer, audience, …).";
     InvalidTicket = "invalid_ticket", UNAUTHORIZED, "Live connections (`/api/v1/ws`, `/api/v1/live/events`) need a `ticket` from `POST /api/v1/live/tickets`; it is single use and expires after `live.ticket_ttl_secs`.";
+    PreferenceInvalid = "preference_invalid", UNPROCESSABLE_ENTITY, "`PATCH /api/v1/me`: a `notify.*` preference has an unknown key or a value other than `on`/`off` (docs/notifications.md); `details.key` names it, `details.allowed_keys` and `details.allowed_values` list what is accepted.";
     OriginForbidden = "origin_forbidden", FORBIDDEN, "The `Origin` of this WebSocket/SSE request is neither the server's own nor listed in `live.allowed_origins` or `server.cors_origins`.";
     UpgradeRequired = "upgrade_required", UPGRADE_REQUIRED, "`/api/v1/ws` only accepts WebSocket handshakes (for a plain HTTP stream use `/api/v1/live/events`).";
     NotFound = "not_found", NOT_FOUND, "No such resource (or no such route).";
@@ -66,8 +67,8 @@ error_codes! {
     StaleVersion = "stale_version", CONFLICT, "The resource changed since you read it; re-read and retry.";
     PricingRejected = "pricing_rejected", UNPROCESSABLE_ENTITY, "The pricing engine rejected the request. The body's `code` is then the engine's own stable code (e.g. `unknown_product`, `option_not_allowed`, `quantity_step`, `coupon_expired`, `invalid_request`; see crates/puratan-pricing) and `details.field` names the offending field when there is one.";
     QuoteRejected = "quote_rejected", UNPROCESSABLE_ENTITY, "Checkout: a line's quote cannot be honoured; `details.line` is the line index. Specific codes: `quote_tampered` (not issued here or altered), `quote_expired` (request a new quote), `quote_mismatch` (the quote prices another product or quantity, or re-pricing it no longer gives the signed total), `product_unavailable`, `cart_empty`.";
-    TotalMismatch = "total_mismatch", UNPROCESSABLE_ENTITY, "Checkout: `expected_total` is not the sum of the verified quotes; `details.actual` is the correct total.";
     PaymentMismatch = "payment_mismatch", UNPROCESSABLE_ENTITY, "A recorded payment must be exactly the order total; `details.total` is the amount due.";
+    TotalMismatch = "total_mismatch", UNPROCESSABLE_ENTITY, "Checkout: `expected_total` is not the sum of the verified quotes; `details.actual` is the correct total.";
     OutOfStock = "out_of_stock", CONFLICT, "Checkout: a stock-controlled product has fewer units left than ordered (`details.product_id`).";
     IdempotencyKeyInvalid = "idempotency_key_invalid", BAD_REQUEST, "`POST /api/v1/orders` needs an `Idempotency-Key` header of 1-255 visible ASCII characters (a UUID is a good choice).";
     IdempotencyKeyReused = "idempotency_key_reused", UNPROCESSABLE_ENTITY, "This `Idempotency-Key` was already used for a different request; a retry must send the same body.";

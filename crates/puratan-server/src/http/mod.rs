@@ -38,6 +38,7 @@ use crate::state::App;
         routes::auth::logout, routes::auth::logout_all, routes::auth::change_password, routes::auth::request_reset, routes::auth::confirm_reset,
         routes::auth::totp_enrol, routes::auth::totp_confirm, routes::auth::totp_disable, routes::auth::recovery_codes, routes::auth::jwks, routes::auth::oauth_start, routes::auth::oauth_callback,
         routes::me::get_me, routes::me::patch_me, routes::me::list_sessions, routes::me::revoke_session, routes::me::history,
+        routes::notifications::list, routes::notifications::mark_read,
         routes::admin_users::list, routes::admin_users::get, routes::admin_users::set_status, routes::admin_users::set_roles, routes::admin_users::message,
         routes::uploads::options, routes::uploads::create, routes::uploads::head, routes::uploads::patch, routes::uploads::delete, routes::uploads::method_override,
         routes::files::get, routes::files::list, routes::files::report, routes::files::preview,
@@ -140,6 +141,11 @@ fn auth_routes(app: &App) -> Router<App> {
         .route("/api/v1/me", get(me::get_me).patch(me::patch_me))
         .route("/api/v1/me/sessions", get(me::list_sessions))
         .route("/api/v1/me/sessions/{id}", delete(me::revoke_session))
+        .route("/api/v1/me/notifications", get(routes::notifications::list))
+        .route(
+            "/api/v1/me/notifications/{id}/read",
+            post(routes::notifications::mark_read),
+        )
         .route("/api/v1/me/history", get(me::history))
         .route(
             "/api/v1/orders",
@@ -152,15 +158,6 @@ fn auth_routes(app: &App) -> Router<App> {
         )
         .route("/api/v1/staff/queue", get(routes::staff_orders::queue))
         .route(
-            "/api/v1/live/tickets",
-            post(routes::live::create_ticket),
-        )
-        .route("/api/v1/ws", get(routes::live::ws))
-        .route("/api/v1/live/events", get(routes::live::sse))
-        .route(
-            "/api/v1/staff/orders/{id}/transitions",
-            post(routes::staff_orders::transition),
-        )
             "/api/v1/staff/orders/{id}/payment",
             post(routes::order_facts::capture_payment),
         )
@@ -169,12 +166,12 @@ fn auth_routes(app: &App) -> Router<App> {
             post(routes::order_facts::send_proof),
         )
         .route(
+            "/api/v1/orders/{id}/proof-decision",
+            post(routes::order_facts::decide_proof),
+        )
         .route(
             "/api/v1/staff/orders/bulk-transitions",
             post(routes::staff_orders::bulk_transitions),
-        )
-            "/api/v1/orders/{id}/proof-decision",
-            post(routes::order_facts::decide_proof),
         )
         .route(
             "/api/v1/staff/orders/{id}/shipment",
@@ -196,6 +193,15 @@ fn auth_routes(app: &App) -> Router<App> {
         .route("/api/v1/cart/checkout", post(routes::cart::checkout))
         .route("/api/v1/orders/{id}/reorder", post(routes::cart::reorder))
         .route(
+            "/api/v1/live/tickets",
+            post(routes::live::create_ticket),
+        )
+        .route("/api/v1/ws", get(routes::live::ws))
+        .route("/api/v1/live/events", get(routes::live::sse))
+        .route(
+            "/api/v1/staff/orders/{id}/transitions",
+            post(routes::staff_orders::transition),
+        )
         .route(
             "/api/v1/staff/orders/{id}/priority",
             post(routes::staff_orders::priority),

@@ -9,6 +9,7 @@ mod files;
 mod gateway;
 mod jobs;
 mod live;
+mod notifications;
 mod oidc;
 mod orders;
 mod processing;

@@ -2,6 +2,7 @@
 //! adapter in this crate. One test binary keeps link time down.
 
 mod clamav;
+mod consumers;
 mod localfs;
 mod mongo;
 mod rabbitmq;

@@ -80,6 +80,10 @@ mod jobs {
     use super::*;
     puratan_testkit::job_repo_suite!(store().await.map(|s| s.jobs()));
 }
+mod inbox {
+    use super::*;
+    puratan_testkit::inbox_repo_suite!(store().await.map(|s| s.inbox()));
+}
 mod audit {
     use super::*;
     puratan_testkit::audit_log_suite!(store().await.map(|s| s.audit()));
@@ -184,7 +188,7 @@ async fn mongo_ensure_indexes_is_idempotent() {
     store.ensure_indexes().await.expect("second run");
     store.ensure_indexes().await.expect("third run");
     let db = raw(&store).await;
-    let expected: [(&str, &[(&str, bool)]); 7] = [
+    let expected: [(&str, &[(&str, bool)]); 9] = [
         (
             "products",
             &[
@@ -220,6 +224,18 @@ async fn mongo_ensure_indexes_is_idempotent() {
         (
             "audit",
             &[("_id_", false), ("actor_recent", false), ("recent", false)],
+        ),
+        (
+            "notifications",
+            &[
+                ("_id_", false),
+                ("user_newest", false),
+                ("user_unread", false),
+            ],
+        ),
+        (
+            "processed_messages",
+            &[("_id_", false), ("consumer_message_unique", true)],
         ),
         ("catalogs", &[("_id_", false), ("newest", false)]),
         ("refresh_families", &[("_id_", false), ("subject", false)]),

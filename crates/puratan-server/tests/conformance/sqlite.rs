@@ -43,6 +43,10 @@ mod jobs {
     use super::*;
     puratan_testkit::job_repo_suite!(Some(store().jobs()));
 }
+mod inbox {
+    use super::*;
+    puratan_testkit::inbox_repo_suite!(Some(store().inbox()));
+}
 mod audit {
     use super::*;
     puratan_testkit::audit_log_suite!(Some(store().audit()));

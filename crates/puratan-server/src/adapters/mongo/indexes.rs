@@ -21,6 +21,9 @@
 //! | `orders`   | `idempotency_unique` `{idempotency}` unique, sparse | get_by_idempotency_key, one order per key |
 //! | `jobs`     | `queue` `{status, priority: -1, due_ms, submitted_ms, _id}` | claim_next, list by status |
 //! | `jobs`     | `order_queue` `{order_id, priority: -1, due_ms, submitted_ms, _id}` | list by order, set_priority |
+//! | `notifications` | `user_newest` `{user_id, _id: -1}` | list |
+//! | `notifications` | `user_unread` `{user_id, unread}` | unread_count |
+//! | `processed_messages` | `consumer_message_unique` `{consumer, message_id}` unique | idempotent consumers: one effect per message |
 //! | `files`    | `owner_newest` `{owner, _id: -1}` | list_by_owner |
 //! | `files`    | `status_oldest` `{status, _id}` | pending_scan |
 //! | `audit`    | `actor_recent` `{actor, at: -1, _id: -1}` | recent(actor) |
@@ -41,7 +44,10 @@ use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
 use puratan_core::Result;
 
-use super::{AUDIT, CATALOGS, FILES, JOBS, ORDERS, PRODUCTS, REFRESH_FAMILIES, USERS, error};
+use super::{
+    AUDIT, CATALOGS, FILES, JOBS, NOTIFICATIONS, ORDERS, PROCESSED_MESSAGES, PRODUCTS,
+    REFRESH_FAMILIES, USERS, error,
+};
 
 fn index(name: &str, keys: Document, unique: bool) -> IndexModel {
     let options = IndexOptions::builder()
@@ -124,6 +130,21 @@ pub(crate) fn all() -> Vec<(&'static str, Vec<IndexModel>)> {
                     false,
                 ),
             ],
+        ),
+        (
+            NOTIFICATIONS,
+            vec![
+                index("user_newest", doc! { "user_id": 1, "_id": -1 }, false),
+                index("user_unread", doc! { "user_id": 1, "unread": 1 }, false),
+            ],
+        ),
+        (
+            PROCESSED_MESSAGES,
+            vec![index(
+                "consumer_message_unique",
+                doc! { "consumer": 1, "message_id": 1 },
+                true,
+            )],
         ),
         (
             AUDIT,

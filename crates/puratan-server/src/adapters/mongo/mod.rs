@@ -14,6 +14,8 @@
 //! | `orders`   | `_id` (UUID string), `customer_id` (UUID string), `status`, `priority` (i32), `due_ms` (i64 millis), `version`, `idempotency` (`<customer>/<key>`, checkout orders only) |
 //! | `order_outbox` | `_id` (event id, UUIDv7), `order_id` (see `orders.rs`: the transactional outbox) |
 //! | `jobs`     | `_id` (`<order id>.<line>.<run>`), `order_id`, `status`, `priority` (i32), `due_ms`, `submitted_ms` (i64 millis), `version` (see `jobs.rs`: atomic claim) |
+//! | `notifications` | `_id` (UUIDv7 string), `user_id`, `unread` (bool) (see `inbox.rs`) |
+//! | `processed_messages` | `_id` (ObjectId), `consumer`, `message_id`, `at` (BSON date): unique per (consumer, message id) |
 //! | `audit`    | `_id` (ObjectId), `actor`, `at` (BSON date) |
 //!
 //! Records are read back from `doc`; `version` (and a product's `stock`)
@@ -39,6 +41,7 @@ mod config;
 mod carts;
 mod error;
 mod files;
+mod inbox;
 mod indexes;
 mod jobs;
 mod orders;
@@ -61,6 +64,7 @@ pub use audit::MongoAuditLog;
 pub use catalogs::MongoCatalogRepo;
 pub use config::MongoConfig;
 pub use files::MongoFileRepo;
+pub use inbox::MongoInboxRepo;
 pub use jobs::MongoJobRepo;
 pub use orders::MongoOrderRepo;
 pub use products::MongoProductRepo;
@@ -74,6 +78,8 @@ pub(crate) const USERS: &str = "users";
 pub(crate) const ORDERS: &str = "orders";
 pub(crate) const ORDER_OUTBOX: &str = "order_outbox";
 pub(crate) const JOBS: &str = "jobs";
+pub(crate) const NOTIFICATIONS: &str = "notifications";
+pub(crate) const PROCESSED_MESSAGES: &str = "processed_messages";
 pub(crate) const AUDIT: &str = "audit";
 pub(crate) const FILES: &str = "files";
 pub(crate) const CATALOGS: &str = "catalogs";
@@ -183,6 +189,10 @@ impl MongoStore {
 
     pub fn jobs(&self) -> Arc<dyn puratan_core::ports::JobRepo> {
         Arc::new(MongoJobRepo::new(self.collection(JOBS)))
+    }
+
+    pub fn inbox(&self) -> Arc<dyn puratan_core::ports::InboxRepo> {
+        Arc::new(MongoInboxRepo::new(self.collection(NOTIFICATIONS)))
     }
 
     pub fn carts(&self) -> Arc<dyn puratan_core::ports::CartRepo> {

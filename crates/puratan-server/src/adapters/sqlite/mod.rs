@@ -18,6 +18,7 @@ mod catalogs;
 mod config;
 mod error;
 mod files;
+mod inbox;
 mod jobs;
 mod orders;
 mod products;
@@ -106,11 +107,14 @@ impl SqliteStore {
     pub fn audit(&self) -> Arc<dyn AuditLog> {
         Arc::new(audit::SqliteAudit(self.clone()))
     }
-    pub fn jobs(&self) -> Arc<dyn puratan_core::ports::JobRepo> {
     pub fn carts(&self) -> Arc<dyn puratan_core::ports::CartRepo> {
         Arc::new(carts::SqliteCarts(self.clone()))
     }
+    pub fn jobs(&self) -> Arc<dyn puratan_core::ports::JobRepo> {
         Arc::new(jobs::SqliteJobs(self.clone()))
+    }
+    pub fn inbox(&self) -> Arc<dyn puratan_core::ports::InboxRepo> {
+        Arc::new(inbox::SqliteInbox(self.clone()))
     }
 
     /// A trivial query through a reader, for `/readyz`.

@@ -177,6 +177,25 @@ CREATE TABLE carts (
     doc     TEXT NOT NULL
 ) STRICT;
 "#,
+    // Idempotent consumers and in-app notifications (issue #6,
+    // adapters/sqlite/inbox.rs): a consumer's processed message ids under
+    // a unique key, written in the transaction of its effect.
+    r#"
+CREATE TABLE processed_messages (
+    consumer   TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    at_ms      INTEGER NOT NULL,
+    PRIMARY KEY (consumer, message_id)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE notifications (
+    id      TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    unread  INTEGER NOT NULL,
+    doc     TEXT NOT NULL
+) STRICT;
+CREATE INDEX notifications_user ON notifications (user_id, id);
+CREATE INDEX notifications_unread ON notifications (user_id, unread);
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -82,6 +82,10 @@ pub async fn metrics(State(app): State<App>) -> Response {
         .set(i64::try_from(stats.hits).unwrap_or(i64::MAX));
     m.cache_misses
         .set(i64::try_from(stats.misses).unwrap_or(i64::MAX));
+    if let Some(unroutable) = &app.unroutable {
+        m.events_unroutable
+            .set(i64::try_from(unroutable()).unwrap_or(i64::MAX));
+    }
     if let Some(len) = &app.queue_len {
         for q in crate::events::WATCHED_QUEUES {
             if let Some(n) = len((*q).to_owned()).await {

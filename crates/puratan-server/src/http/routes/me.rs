@@ -81,7 +81,9 @@ pub async fn get_me(State(app): State<App>, caller: Caller) -> Result<Response, 
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatch {
     pub display_name: Option<String>,
-    /// Replaces the preferences map (≤ 32 entries, keys ≤ 64, values ≤ 256 characters).
+    /// Replaces the preferences map (≤ 32 entries, keys ≤ 64, values ≤ 256
+    /// characters). Keys under `notify.` are notification settings
+    /// (docs/notifications.md): only the known ones, with `on` or `off`.
     pub preferences: Option<BTreeMap<String, String>>,
     /// The version you read (optimistic concurrency).
     pub version: u64,
@@ -89,7 +91,7 @@ pub struct ProfilePatch {
 
 /// Update the caller's profile.
 #[utoipa::path(patch, path = "/api/v1/me", tag = "account", security(("bearer" = [])), request_body = ProfilePatch,
-    responses((status = 200, body = UserView), (status = 409, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)))]
+    responses((status = 200, body = UserView), (status = 409, body = crate::http::error::ErrorBody), (status = 422, description = "validation_failed, preference_invalid", body = crate::http::error::ErrorBody)))]
 pub async fn patch_me(
     State(app): State<App>,
     caller: Caller,
@@ -112,6 +114,18 @@ pub async fn patch_me(
                 clean("preferences.key", &k, 64, false)?,
                 clean("preferences.value", &v, 256, false)?,
             );
+        }
+        if let Some((key, value)) = crate::notifications::prefs::invalid(&cleaned) {
+            use crate::notifications::prefs;
+            return Err(ApiError::new(
+                crate::http::error::ErrorCode::PreferenceInvalid,
+                format!("preference {key} cannot be {value:?}"),
+            )
+            .with_details(serde_json::json!({
+                "key": key,
+                "allowed_keys": prefs::KEYS,
+                "allowed_values": prefs::VALUES,
+            })));
         }
         user.preferences = cleaned;
     }

@@ -7,6 +7,7 @@ pub mod files;
 pub mod health;
 pub mod live;
 pub mod me;
+pub mod notifications;
 pub mod order_facts;
 pub mod orders;
 pub mod products;
