@@ -571,6 +571,49 @@ fn catalog_import_and_export_round_trip_through_the_cli() {
     assert!(migrate.status.success());
 }
 
+const TEST_PASSWORD: &str = "correct horse battery staple 42";
+
+/// The environment of replicas that share one SQLite file, one file
+/// store and RabbitMQ, plus `extra`.
+fn rabbit_replica_env(dir: &Path, extra: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
+    let mut env = vec![
+        ("PURATAN__EVENTS", "rabbitmq".to_owned()),
+        (
+            "PURATAN__SQLITE__PATH",
+            dir.join("shared.db").display().to_string(),
+        ),
+        (
+            "PURATAN__FILES__ROOT",
+            dir.join("files").display().to_string(),
+        ),
+        ("PURATAN_NEW_PASSWORD", TEST_PASSWORD.to_owned()),
+    ];
+    env.extend(extra.iter().cloned());
+    env
+}
+
+/// `puratan users create` with [`TEST_PASSWORD`].
+async fn create_user(dir: &Path, email: &str, env: &[(&str, String)]) {
+    let created = Server::run(dir, &["users", "create", "--email", email], env)
+        .wait_exit(Duration::from_secs(60))
+        .await;
+    assert!(created.success(), "users create {email}");
+}
+
+/// An access token for `email` from `base`.
+async fn login(client: &reqwest::Client, base: &str, email: &str) -> String {
+    let tokens: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": TEST_PASSWORD}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    tokens["access_token"].as_str().expect("token").to_owned()
+}
+
 /// A corpus PDF (`../shared/corpus`, or `PURATAN_CORPUS`).
 fn corpus(path: &str) -> Vec<u8> {
     let root = std::env::var("PURATAN_CORPUS")
@@ -622,42 +665,14 @@ async fn separate_worker_processes_take_jobs_from_the_queue() {
         return;
     }
     let dir = tempfile::tempdir().expect("tmp");
-    let shared = [
-        ("PURATAN__EVENTS", "rabbitmq".to_owned()),
-        ("PURATAN__PROCESSING__WORKERS", "0".to_owned()),
-        (
-            "PURATAN__SQLITE__PATH",
-            dir.path().join("shared.db").display().to_string(),
-        ),
-        (
-            "PURATAN__FILES__ROOT",
-            dir.path().join("files").display().to_string(),
-        ),
-        (
-            "PURATAN_NEW_PASSWORD",
-            "correct horse battery staple 42".to_owned(),
-        ),
-    ];
-    let server = Server::start(dir.path(), &shared).ready().await;
-    let created = Server::run(
+    let shared = rabbit_replica_env(
         dir.path(),
-        &["users", "create", "--email", "worker-test@example.com"],
-        &shared,
-    )
-    .wait_exit(Duration::from_secs(60))
-    .await;
-    assert!(created.success());
+        &[("PURATAN__PROCESSING__WORKERS", "0".to_owned())],
+    );
+    let server = Server::start(dir.path(), &shared).ready().await;
+    create_user(dir.path(), "worker-test@example.com", &shared).await;
     let client = reqwest::Client::new();
-    let tokens: Value = client
-        .post(format!("{}/api/v1/auth/login", server.base))
-        .json(&json!({"email": "worker-test@example.com", "password": "correct horse battery staple 42"}))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("json");
-    let token = tokens["access_token"].as_str().expect("token").to_owned();
+    let token = login(&client, &server.base, "worker-test@example.com").await;
     let pdf = corpus("pdf/pypdf-sample-files/004-pdflatex-4-pages/pdflatex-4-pages.pdf");
 
     // No worker yet: the job waits on the queue.
@@ -703,29 +718,8 @@ async fn order_updates_made_on_one_replica_reach_a_websocket_on_another() {
         return;
     }
     let dir = tempfile::tempdir().expect("tmp");
-    let shared = [
-        ("PURATAN__EVENTS", "rabbitmq".to_owned()),
-        (
-            "PURATAN__SQLITE__PATH",
-            dir.path().join("shared.db").display().to_string(),
-        ),
-        (
-            "PURATAN__FILES__ROOT",
-            dir.path().join("files").display().to_string(),
-        ),
-        (
-            "PURATAN_NEW_PASSWORD",
-            "correct horse battery staple 42".to_owned(),
-        ),
-    ];
-    let created = Server::run(
-        dir.path(),
-        &["users", "create", "--email", "live-test@example.com"],
-        &shared,
-    )
-    .wait_exit(Duration::from_secs(60))
-    .await;
-    assert!(created.success());
+    let shared = rabbit_replica_env(dir.path(), &[]);
+    create_user(dir.path(), "live-test@example.com", &shared).await;
     let (da, db) = (
         tempfile::tempdir().expect("tmp"),
         tempfile::tempdir().expect("tmp"),
@@ -740,18 +734,7 @@ async fn order_updates_made_on_one_replica_reach_a_websocket_on_another() {
         }
         r.send()
     };
-    let tokens: Value = post(
-        &a.base,
-        "/api/v1/auth/login",
-        None,
-        json!({"email": "live-test@example.com", "password": "correct horse battery staple 42"}),
-    )
-    .await
-    .expect("login")
-    .json()
-    .await
-    .expect("json");
-    let token = tokens["access_token"].as_str().expect("token").to_owned();
+    let token = login(&client, &a.base, "live-test@example.com").await;
 
     // Subscribed on B.
     let ticket: Value = post(&b.base, "/api/v1/live/tickets", Some(&token), json!({}))

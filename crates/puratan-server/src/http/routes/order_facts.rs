@@ -123,18 +123,7 @@ pub async fn capture_payment(
         .transition("accept")
         .is_some_and(|t| t.leaves(&order.status))
     {
-        let version = order.version;
-        return fire(
-            &app,
-            &caller,
-            order,
-            TransitionInput {
-                transition: "accept".into(),
-                reason: None,
-                version,
-            },
-        )
-        .await;
+        return then_fire(&app, &caller, order, "accept", None).await;
     }
     Ok(Json(view(&app, &order, &actor(&caller))))
 }
@@ -232,11 +221,10 @@ pub async fn decide_proof(
         ));
     }
     if order.status.as_str() != "proof_pending" {
-        return Err(ApiError::new(
-            ErrorCode::TransitionNotAllowed,
+        return Err(not_now(
+            &order,
             "there is no proof waiting for your decision",
-        )
-        .with_details(json!({ "current_state": order.status.as_str() })));
+        ));
     }
     let transition = if input.approved {
         "approve_proof"
@@ -259,24 +247,37 @@ pub async fn decide_proof(
         // A retry after the decision was stored but before the transition.
         order
     } else {
-        return Err(ApiError::new(
-            ErrorCode::TransitionNotAllowed,
+        return Err(not_now(
+            &order,
             "there is no proof waiting for your decision",
-        )
-        .with_details(json!({ "current_state": order.status.as_str() })));
+        ));
     };
+    then_fire(&app, &caller, order, transition, comment).await
+}
+
+/// Fires the transition a just-recorded fact enables, on the order's
+/// current version.
+async fn then_fire(
+    app: &App,
+    caller: &Caller,
+    order: Order,
+    transition: &str,
+    reason: Option<String>,
+) -> Result<Json<OrderView>, ApiError> {
     let version = order.version;
-    fire(
-        &app,
-        &caller,
-        order,
-        TransitionInput {
-            transition: transition.into(),
-            reason: comment,
-            version,
-        },
-    )
-    .await
+    let input = TransitionInput {
+        transition: transition.to_owned(),
+        reason,
+        version,
+    };
+    fire(app, caller, order, input).await
+}
+
+/// 409 `transition_not_allowed` for a fact that does not fit the order's
+/// state.
+fn not_now(order: &Order, message: &'static str) -> ApiError {
+    ApiError::new(ErrorCode::TransitionNotAllowed, message)
+        .with_details(json!({ "current_state": order.status.as_str() }))
 }
 
 fn decided_as(order: &Order, approved: bool) -> bool {
@@ -314,11 +315,7 @@ pub async fn ship(
     Shipment::validate(&input.carrier, &tracking_number)?;
     let ship = app.order_service.engine().workflow().transition("ship");
     if !ship.is_some_and(|t| t.leaves(&order.status)) {
-        return Err(ApiError::new(
-            ErrorCode::TransitionNotAllowed,
-            "only a packed order can be shipped",
-        )
-        .with_details(json!({ "current_state": order.status.as_str() })));
+        return Err(not_now(&order, "only a packed order can be shipped"));
     }
     let order = match &order.shipment {
         // A retry after the shipment was stored but before `ship` fired.
@@ -340,18 +337,7 @@ pub async fn ship(
             app.orders.update(order).await?
         }
     };
-    let version = order.version;
-    fire(
-        &app,
-        &caller,
-        order,
-        TransitionInput {
-            transition: "ship".into(),
-            reason: None,
-            version,
-        },
-    )
-    .await
+    then_fire(&app, &caller, order, "ship", None).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -391,11 +377,7 @@ pub async fn tracking_event(
         .ok_or_else(|| invalid("description", "must not be empty"))?;
     let location = note("location", input.location)?;
     let Some(shipment) = order.shipment.as_mut() else {
-        return Err(ApiError::new(
-            ErrorCode::TransitionNotAllowed,
-            "the order has not been shipped",
-        )
-        .with_details(json!({ "current_state": order.status.as_str() })));
+        return Err(not_now(&order, "the order has not been shipped"));
     };
     if shipment.events.len() >= Shipment::MAX_EVENTS {
         return Err(ApiError::new(
@@ -413,18 +395,7 @@ pub async fn tracking_event(
     order.version = input.version;
     let order = app.orders.update(order).await?;
     if delivered && order.status.as_str() == "shipped" {
-        let version = order.version;
-        return fire(
-            &app,
-            &caller,
-            order,
-            TransitionInput {
-                transition: "deliver".into(),
-                reason: None,
-                version,
-            },
-        )
-        .await;
+        return then_fire(&app, &caller, order, "deliver", None).await;
     }
     Ok(Json(view(&app, &order, &actor(&caller))))
 }
