@@ -79,11 +79,11 @@ pub struct AppInner {
     /// Checkout and order transitions (core's orders service over the
     /// order and product stores and the default workflow).
     pub order_service: puratan_core::orders::OrderService,
+    /// Customers' carts.
+    pub carts: Arc<dyn puratan_core::ports::CartRepo>,
     /// This replica's live-update fan-out (WebSocket / SSE).
     pub live: crate::live::Hub,
     /// Set when `notify.backend = "memory"`: what would have been mailed.
-    /// Customers' carts.
-    pub carts: Arc<dyn puratan_core::ports::CartRepo>,
     pub outbox: Option<Arc<puratan_core::memory::MemoryNotifier>>,
     /// In-app notifications and the processed message ids of idempotent
     /// consumers (notifications.rs).

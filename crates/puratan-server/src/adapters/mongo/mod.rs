@@ -36,9 +36,9 @@
 //! `scripts/services/mongo.sh`).
 
 mod audit;
+mod carts;
 mod catalogs;
 mod config;
-mod carts;
 mod error;
 mod files;
 mod inbox;
@@ -80,11 +80,11 @@ pub(crate) const ORDER_OUTBOX: &str = "order_outbox";
 pub(crate) const JOBS: &str = "jobs";
 pub(crate) const NOTIFICATIONS: &str = "notifications";
 pub(crate) const PROCESSED_MESSAGES: &str = "processed_messages";
+pub(crate) const CARTS: &str = "carts";
 pub(crate) const AUDIT: &str = "audit";
 pub(crate) const FILES: &str = "files";
 pub(crate) const CATALOGS: &str = "catalogs";
 pub(crate) const SETTINGS: &str = "settings";
-pub(crate) const CARTS: &str = "carts";
 pub(crate) const REFRESH_TOKENS: &str = "refresh_tokens";
 pub(crate) const REFRESH_FAMILIES: &str = "refresh_families";
 
@@ -187,16 +187,16 @@ impl MongoStore {
         Arc::new(MongoAuditLog::new(self.collection(AUDIT)))
     }
 
+    pub fn carts(&self) -> Arc<dyn puratan_core::ports::CartRepo> {
+        Arc::new(carts::MongoCartRepo::new(self.collection(CARTS)))
+    }
+
     pub fn jobs(&self) -> Arc<dyn puratan_core::ports::JobRepo> {
         Arc::new(MongoJobRepo::new(self.collection(JOBS)))
     }
 
     pub fn inbox(&self) -> Arc<dyn puratan_core::ports::InboxRepo> {
         Arc::new(MongoInboxRepo::new(self.collection(NOTIFICATIONS)))
-    }
-
-    pub fn carts(&self) -> Arc<dyn puratan_core::ports::CartRepo> {
-        Arc::new(carts::MongoCartRepo::new(self.collection(CARTS)))
     }
 
     pub fn catalogs(&self) -> Arc<dyn CatalogRepo> {
