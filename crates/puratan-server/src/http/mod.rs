@@ -192,10 +192,7 @@ fn auth_routes(app: &App) -> Router<App> {
         )
         .route("/api/v1/cart/checkout", post(routes::cart::checkout))
         .route("/api/v1/orders/{id}/reorder", post(routes::cart::reorder))
-        .route(
-            "/api/v1/live/tickets",
-            post(routes::live::create_ticket),
-        )
+        .route("/api/v1/live/tickets", post(routes::live::create_ticket))
         .route("/api/v1/ws", get(routes::live::ws))
         .route("/api/v1/live/events", get(routes::live::sse))
         .route(
@@ -221,7 +218,10 @@ fn auth_routes(app: &App) -> Router<App> {
             "/api/v1/staff/jobs/{id}/complete",
             post(routes::staff_jobs::complete),
         )
-        .route("/api/v1/staff/jobs/{id}/qc", post(routes::staff_jobs::record_qc))
+        .route(
+            "/api/v1/staff/jobs/{id}/qc",
+            post(routes::staff_jobs::record_qc),
+        )
         .route("/api/v1/files", get(routes::files::list))
         .route("/api/v1/files/{id}", get(routes::files::get))
         .route("/api/v1/files/{id}/report", get(routes::files::report))

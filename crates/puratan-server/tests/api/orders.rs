@@ -60,7 +60,12 @@ impl TestApp {
         )
     }
 
-    pub(crate) async fn checkout(&self, bearer: &str, key: Option<&str>, body: &Value) -> reqwest::Response {
+    pub(crate) async fn checkout(
+        &self,
+        bearer: &str,
+        key: Option<&str>,
+        body: &Value,
+    ) -> reqwest::Response {
         let mut req = self
             .client
             .post(self.url("/api/v1/orders"))

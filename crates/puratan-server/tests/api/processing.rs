@@ -19,7 +19,8 @@ pub(crate) fn corpus(path: &str) -> Vec<u8> {
     std::fs::read(root.join(path)).unwrap_or_else(|e| panic!("corpus file {path}: {e}"))
 }
 
-pub(crate) const FOUR_PAGES: &str = "pdf/pypdf-sample-files/004-pdflatex-4-pages/pdflatex-4-pages.pdf";
+pub(crate) const FOUR_PAGES: &str =
+    "pdf/pypdf-sample-files/004-pdflatex-4-pages/pdflatex-4-pages.pdf";
 
 impl TestApp {
     /// Polls the file until its processing is `done` or `failed`.
