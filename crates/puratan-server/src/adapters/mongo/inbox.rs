@@ -17,18 +17,16 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use mongodb::Collection;
 use mongodb::bson::{Document, doc};
-use mongodb::error::{
-    Error as MongoError, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT,
-};
-use mongodb::{ClientSession, Collection};
+use mongodb::error::{Error as MongoError, TRANSIENT_TRANSACTION_ERROR};
 use puratan_core::domain::UserId;
 use puratan_core::ports::{InAppNotification, InboxRepo, Page, PageRequest, check_processed_key};
 use puratan_core::{ConflictReason, Error, Result};
 use uuid::Uuid;
 
 use super::error::{map_err, mapper};
-use super::{PROCESSED_MESSAGES, from_body, to_body};
+use super::{PROCESSED_MESSAGES, commit, from_body, to_body};
 
 const ENTITY: &str = "notification";
 const PROCESSED: &str = "processed_message";
@@ -48,19 +46,6 @@ fn is_duplicate(e: MongoError) -> std::result::Result<(), MongoError> {
             ..
         } => Ok(()),
         _ => Err(e),
-    }
-}
-
-/// Commits, retrying while the outcome is unknown.
-async fn commit(session: &mut ClientSession) -> std::result::Result<(), MongoError> {
-    let mut attempts = 0;
-    loop {
-        match session.commit_transaction().await {
-            Err(e) if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT) && attempts < 5 => {
-                attempts += 1;
-            }
-            other => return other,
-        }
     }
 }
 

@@ -301,3 +301,22 @@ pub(crate) async fn find_records(
 pub(crate) fn overfetch_limit(size: usize) -> i64 {
     i64::try_from(size.saturating_add(1)).unwrap_or(i64::MAX)
 }
+
+/// Commits a transaction, retrying while its outcome is unknown
+/// (`UnknownTransactionCommitResult`, as the driver specification advises).
+pub(crate) async fn commit(
+    session: &mut mongodb::ClientSession,
+) -> std::result::Result<(), mongodb::error::Error> {
+    let mut attempts = 0;
+    loop {
+        match session.commit_transaction().await {
+            Err(e)
+                if e.contains_label(mongodb::error::UNKNOWN_TRANSACTION_COMMIT_RESULT)
+                    && attempts < 5 =>
+            {
+                attempts += 1;
+            }
+            other => return other,
+        }
+    }
+}

@@ -17,17 +17,15 @@
 
 use async_trait::async_trait;
 use futures::TryStreamExt as _;
+use mongodb::Collection;
 use mongodb::bson::{Document, doc};
-use mongodb::error::{
-    Error as MongoError, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT,
-};
-use mongodb::{ClientSession, Collection};
+use mongodb::error::{Error as MongoError, TRANSIENT_TRANSACTION_ERROR};
 use puratan_core::domain::{Order, OrderId, OrderStatus, OutboxEntry, UserId};
 use puratan_core::ports::{OrderRepo, Page, PageRequest, queue_key};
 use puratan_core::{ConflictReason, Error, Result};
 
 use super::error::{map_err, mapper};
-use super::{ORDER_OUTBOX, from_body, get_version, record_projection, to_body};
+use super::{ORDER_OUTBOX, commit, from_body, get_version, record_projection, to_body};
 
 const ENTITY: &str = "order";
 /// How often a transaction is re-run after a transient error.
@@ -83,19 +81,6 @@ fn outbox_docs(events: &[OutboxEntry]) -> Result<Vec<Document>> {
             })
         })
         .collect()
-}
-
-/// Commits, retrying while the outcome is unknown.
-async fn commit(session: &mut ClientSession) -> std::result::Result<(), MongoError> {
-    let mut attempts = 0;
-    loop {
-        match session.commit_transaction().await {
-            Err(e) if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT) && attempts < 5 => {
-                attempts += 1;
-            }
-            other => return other,
-        }
-    }
 }
 
 impl MongoOrderRepo {
