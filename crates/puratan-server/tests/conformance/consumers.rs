@@ -10,12 +10,12 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use lapin::options::{BasicAckOptions, BasicGetOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::options::{QueueBindOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use puratan_core::domain::{OrderId, User, UserId};
 use puratan_core::memory::MemoryNotifier;
@@ -273,43 +273,6 @@ async fn dead_letter_tap() -> (lapin::Connection, lapin::Channel, String) {
     (conn, channel, name)
 }
 
-/// Takes message `id` from `queue` (others stay un-acked until the
-/// channel closes, which puts them back).
-async fn take(
-    channel: &lapin::Channel,
-    queue: &str,
-    id: &str,
-    within: Duration,
-) -> Option<lapin::message::BasicGetMessage> {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        match channel
-            .basic_get(queue, BasicGetOptions { no_ack: false })
-            .await
-            .expect("basic.get")
-        {
-            Some(m)
-                if m.delivery
-                    .properties
-                    .message_id()
-                    .as_ref()
-                    .map(|s| s.as_str())
-                    == Some(id) =>
-            {
-                m.delivery
-                    .acker
-                    .ack(BasicAckOptions::default())
-                    .await
-                    .expect("ack");
-                return Some(m);
-            }
-            Some(_) => {}
-            None => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
-    None
-}
-
 fn death_queue(m: &lapin::message::BasicGetMessage) -> String {
     let headers = m.delivery.properties.headers().clone().unwrap_or_default();
     match headers.inner().get("x-first-death-queue") {
@@ -326,7 +289,9 @@ async fn tidy_shared_dead_letters(ids: &[&str]) {
     };
     if let Ok(channel) = conn.create_channel().await {
         for id in ids {
-            let _ = take(&channel, DEAD_LETTER_QUEUE, id, Duration::from_secs(2)).await;
+            let _ =
+                crate::rabbitmq::take_from(&channel, DEAD_LETTER_QUEUE, id, Duration::from_secs(2))
+                    .await;
         }
     }
     let _ = conn.close(200, "done").await;
@@ -370,11 +335,11 @@ async fn poison_messages_end_in_the_dead_letter_queue() {
             .expect("publish");
     }
 
-    let dead = take(&tap, &tap_queue, &malformed.id, Duration::from_secs(10))
+    let dead = crate::rabbitmq::take_from(&tap, &tap_queue, &malformed.id, Duration::from_secs(10))
         .await
         .expect("the malformed message is dead-lettered");
     assert_eq!(death_queue(&dead), sub.queue);
-    let dead = take(&tap, &tap_queue, &failing.id, Duration::from_secs(20))
+    let dead = crate::rabbitmq::take_from(&tap, &tap_queue, &failing.id, Duration::from_secs(20))
         .await
         .expect("the failing message is dead-lettered after its attempts");
     assert_eq!(death_queue(&dead), sub.queue);

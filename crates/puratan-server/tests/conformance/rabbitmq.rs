@@ -69,12 +69,13 @@ async fn raw_channel() -> (lapin::Connection, lapin::Channel) {
 
 /// Takes the message `id` out of `queue` with `basic.get`. Other messages
 /// stay un-acked until the channel closes, which puts them back.
-async fn take_from(
+pub(crate) async fn take_from(
     channel: &lapin::Channel,
     queue: &str,
     id: &str,
+    within: Duration,
 ) -> Option<lapin::message::BasicGetMessage> {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + within;
     while Instant::now() < deadline {
         match channel
             .basic_get(queue, BasicGetOptions { no_ack: false })
@@ -143,9 +144,14 @@ async fn messages_are_persistent_and_rejects_are_dead_lettered() {
     drop(sub);
 
     let (_conn, raw) = raw_channel().await;
-    let dead = take_from(&raw, DEAD_LETTER_QUEUE, &rejected.id)
-        .await
-        .expect("rejected message is dead-lettered");
+    let dead = take_from(
+        &raw,
+        DEAD_LETTER_QUEUE,
+        &rejected.id,
+        Duration::from_secs(10),
+    )
+    .await
+    .expect("rejected message is dead-lettered");
     assert_published_properties(&dead, &rejected);
     let headers = dead
         .delivery
@@ -165,7 +171,7 @@ async fn messages_are_persistent_and_rejects_are_dead_lettered() {
     bus.publish(Exchange::Direct, &key, waiting.clone())
         .await
         .expect("publish");
-    let got = take_from(&raw, &queue, &waiting.id)
+    let got = take_from(&raw, &queue, &waiting.id, Duration::from_secs(10))
         .await
         .expect("message waits in its queue");
     assert_published_properties(&got, &waiting);

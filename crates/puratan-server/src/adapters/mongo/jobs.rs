@@ -75,16 +75,7 @@ impl MongoJobRepo {
     }
 
     async fn missing_or_stale(&self, id: &JobId) -> Result<Error> {
-        let found = self
-            .coll
-            .find_one(doc! { "_id": id.as_str() })
-            .projection(doc! { "_id": 1 })
-            .await
-            .map_err(mapper(ENTITY))?;
-        Ok(match found {
-            Some(_) => Error::stale(ENTITY),
-            None => Error::NotFound { entity: ENTITY },
-        })
+        super::missing_or_stale(&self.coll, id.as_str(), ENTITY).await
     }
 }
 

@@ -320,3 +320,21 @@ pub(crate) async fn commit(
         }
     }
 }
+
+/// Why a version-checked update matched nothing: the record is gone
+/// (`NotFound`) or someone else updated it first (`StaleVersion`).
+pub(crate) async fn missing_or_stale(
+    coll: &Collection<Document>,
+    id: &str,
+    entity: &'static str,
+) -> Result<puratan_core::Error> {
+    let found = coll
+        .find_one(doc! { "_id": id })
+        .projection(doc! { "_id": 1 })
+        .await
+        .map_err(error::mapper(entity))?;
+    Ok(match found {
+        Some(_) => puratan_core::Error::stale(entity),
+        None => puratan_core::Error::NotFound { entity },
+    })
+}

@@ -194,16 +194,7 @@ impl MongoOrderRepo {
     }
 
     async fn missing_or_stale(&self, id: OrderId) -> Result<Error> {
-        let found = self
-            .coll
-            .find_one(doc! { "_id": id.to_string() })
-            .projection(doc! { "_id": 1 })
-            .await
-            .map_err(mapper(ENTITY))?;
-        Ok(match found {
-            Some(_) => Error::stale(ENTITY),
-            None => Error::NotFound { entity: ENTITY },
-        })
+        super::missing_or_stale(&self.coll, id.to_string().as_str(), ENTITY).await
     }
 }
 
