@@ -268,6 +268,7 @@ fn jobs(n: usize) -> Vec<Job> {
                 done_at: None,
                 run: 0,
                 qc: None,
+                order_version: 0,
                 version: 0,
             }
         })

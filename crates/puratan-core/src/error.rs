@@ -20,9 +20,12 @@ pub enum ConflictReason {
     StaleVersion,
     /// A unique field already holds this value.
     Duplicate { field: &'static str },
-    /// The operation is not allowed in the record's current state
-    /// (e.g. not enough stock left).
+    /// The operation is not allowed in the record's current state.
     State(String),
+    /// A counted resource has too little left for this write: a product's
+    /// stock (`key` = the product id) or a coupon's redemptions (`key` =
+    /// the normalised coupon code); see `OrderRepo::insert_checkout`.
+    Exhausted { key: String },
 }
 
 impl fmt::Display for ConflictReason {
@@ -31,6 +34,7 @@ impl fmt::Display for ConflictReason {
             Self::StaleVersion => f.write_str("the record was modified concurrently"),
             Self::Duplicate { field } => write!(f, "{field} is already taken"),
             Self::State(why) => f.write_str(why),
+            Self::Exhausted { key } => write!(f, "not enough left of {key}"),
         }
     }
 }
@@ -109,6 +113,13 @@ impl Error {
         Self::Conflict {
             entity,
             reason: ConflictReason::Duplicate { field },
+        }
+    }
+
+    pub fn exhausted(entity: &'static str, key: impl Into<String>) -> Self {
+        Self::Conflict {
+            entity,
+            reason: ConflictReason::Exhausted { key: key.into() },
         }
     }
 

@@ -133,6 +133,8 @@ pub(crate) enum CouponKind {
 #[derive(Debug, Clone)]
 pub(crate) struct Coupon {
     pub(crate) code: Text,
+    /// The lower-cased code (the lookup key, what redemptions count under).
+    pub(crate) key: Text,
     pub(crate) kind: CouponKind,
     pub(crate) value: Decimal,
     pub(crate) valid_from: Option<DateTime<Utc>>,
@@ -141,6 +143,8 @@ pub(crate) struct Coupon {
     /// product indices; `None` = every product
     pub(crate) products: Option<Vec<usize>>,
     pub(crate) stackable_with_group: bool,
+    /// How many orders may use the coupon in total (≥ 1); `None` = no cap.
+    pub(crate) max_redemptions: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -1215,10 +1219,23 @@ impl Loader {
                 Some(v) => boolean(v, &p.key("stackable_with_group"))?,
                 None => true,
             };
+            let max_redemptions = match opt(m, "max_redemptions") {
+                None => None,
+                Some(v) => {
+                    let mp = p.key("max_redemptions");
+                    let n = uint(v, &mp, u32::MAX)?;
+                    if n == 0 {
+                        return Err(mp.err("must be at least 1"));
+                    }
+                    Some(n)
+                }
+            };
+            let key: Text = key.into();
             out.insert(
-                key.into(),
+                key.clone(),
                 Coupon {
                     code: code.into(),
+                    key,
                     kind,
                     value,
                     valid_from,
@@ -1226,6 +1243,7 @@ impl Loader {
                     min_subtotal,
                     products,
                     stackable_with_group,
+                    max_redemptions,
                 },
             );
         }

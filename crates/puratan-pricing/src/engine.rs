@@ -24,7 +24,8 @@ use crate::num::{
     Overflow, PCT, add, ceil_pct, div, mul, round_fraction, round_to, sub, unit_price,
 };
 use crate::types::{
-    Discount, DiscountKind, Imposition, Line, LineKind, Production, Quote, QuoteRequest, Tax,
+    AppliedCoupon, Discount, DiscountKind, Imposition, Line, LineKind, Production, Quote,
+    QuoteRequest, Tax,
 };
 
 /// Most quantities accepted by [`Catalog::quote_table`].
@@ -862,7 +863,7 @@ impl Catalog {
             None => None,
         };
         let group_amount = group.map_or(Decimal::ZERO, |(_, a)| a);
-        let mut coupon_applied: Option<(&Text, Decimal)> = None;
+        let mut coupon_applied: Option<(&Coupon, Decimal)> = None;
         let mut group_applied = group;
         let plan = match &env.coupon {
             Ok(plan) => plan.as_ref(),
@@ -891,10 +892,10 @@ impl Catalog {
             if exclusive {
                 if amount > group_amount {
                     group_applied = None;
-                    coupon_applied = Some((&c.code, amount));
+                    coupon_applied = Some((c, amount));
                 }
             } else {
-                coupon_applied = Some((&c.code, amount));
+                coupon_applied = Some((c, amount));
             }
         }
         let mut net = subtotal;
@@ -908,12 +909,17 @@ impl Catalog {
                 amount,
             });
         }
-        if let Some((code, amount)) = coupon_applied {
+        let mut applied = None;
+        if let Some((c, amount)) = coupon_applied {
             net = sub(net, amount)?;
             discounts.push(Discount {
                 kind: DiscountKind::Coupon,
-                id: code.clone(),
+                id: c.code.clone(),
                 amount,
+            });
+            applied = Some(AppliedCoupon {
+                code: c.key.clone(),
+                max_redemptions: c.max_redemptions,
             });
         }
         if net.is_sign_negative() {
@@ -950,6 +956,7 @@ impl Catalog {
             },
             catalog_version: self.version.clone(),
             valid_until: dates.valid_until,
+            coupon: applied,
         })
     }
 

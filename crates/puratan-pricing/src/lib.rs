@@ -59,7 +59,9 @@
 //! region/category, `rate_pct` 0–100), `products`, `coupons` (codes unique
 //! case-insensitively; `products` must exist; percent `value` ≤ 100;
 //! `stackable_with_group` defaults to `true`; `valid_from`, `valid_until`,
-//! `min_subtotal`, `products` optional). Ids are unique per section; product
+//! `min_subtotal`, `products` optional; `max_redemptions` optional, an
+//! integer 1–4294967295, e.g. `coupons[0].max_redemptions` for 0, a
+//! negative or a fractional number or a string). Ids are unique per section; product
 //! references (press, papers, colours — which must have both a `click_cost` and
 //! a `setup_sheets` entry on the press — finishing, turnarounds) are resolved
 //! to indices at load. Products: `setup_fee`, `minimum_price`, `markup_pct`,
@@ -110,6 +112,11 @@
 //!    min(round(value · rate), subtotal)) and only the larger is kept; the group
 //!    wins a tie. net = subtotal − discounts, never below 0. Discounts are
 //!    listed group first; a coupon's `id` is its code as written in the catalog.
+//!    The coupon that was applied is also reported in [`Quote::coupon`] (not
+//!    serialised): its lower-cased code and `max_redemptions`. The engine
+//!    never counts redemptions (it is pure): `max_redemptions` caps how many
+//!    *orders* may use the coupon, and the caller that stores orders (the
+//!    server's checkout) enforces it when an order is written.
 //! 9. **Tax**: the rule for (region, tax_category); a region `CC-SUB` without a
 //!    rule falls back to `CC` (text before the first `-`). Regions match
 //!    exactly (case-sensitive). `tax.region` is the region of the matching rule,
@@ -236,5 +243,6 @@ pub use info::{
     TurnaroundChoice,
 };
 pub use types::{
-    Discount, DiscountKind, Imposition, Line, LineKind, Production, Quote, QuoteRequest, Tax,
+    AppliedCoupon, Discount, DiscountKind, Imposition, Line, LineKind, Production, Quote,
+    QuoteRequest, Tax,
 };

@@ -155,6 +155,18 @@ pub struct Discount {
     pub amount: Decimal,
 }
 
+/// The coupon a quote applied, for the order layer to count redemptions
+/// (one per order that uses it; pricing itself never counts: it is pure).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedCoupon {
+    /// The code as the catalog compares it (Unicode lower-cased), the key
+    /// redemptions are counted under.
+    pub code: Arc<str>,
+    /// The coupon's `max_redemptions` in the catalog: how many orders may
+    /// use it in total; `None` = unlimited.
+    pub max_redemptions: Option<u32>,
+}
+
 /// Applied tax.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tax {
@@ -231,6 +243,12 @@ pub struct Quote {
     /// `at` + `quote_validity_days` days.
     #[serde(with = "rfc3339")]
     pub valid_until: DateTime<Utc>,
+    /// The coupon this quote applied (absent when none was requested, or a
+    /// non-stackable coupon lost to the customer-group discount). Not part
+    /// of the JSON: the quote lists the coupon under `discounts`; this is
+    /// for the caller that counts redemptions.
+    #[serde(skip)]
+    pub coupon: Option<AppliedCoupon>,
 }
 
 impl Quote {

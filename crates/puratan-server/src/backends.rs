@@ -21,7 +21,7 @@ use crate::auth::AuthService;
 use crate::config::{CacheBackend, Config, EventsBackend, QuotesConfig, StorageBackend};
 use crate::metrics::Metrics;
 use crate::pricing::{PricingService, QuoteSigner, SigningKey};
-use crate::state::{App, AppInner, Probe, QueueLen};
+use crate::state::{App, AppInner, BusCounters, Probe, QueueLen};
 
 type Repos = (
     Arc<dyn ProductRepo>,
@@ -181,7 +181,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         CacheBackend::Memory => file_records,
     };
 
-    let mut unroutable: Option<Arc<dyn Fn() -> u64 + Send + Sync>> = None;
+    let mut bus_counters: Option<Arc<dyn Fn() -> BusCounters + Send + Sync>> = None;
     let (events, queue_len): (Arc<dyn EventBus>, Option<QueueLen>) = match config.events {
         EventsBackend::Memory => {
             let bus = MemoryEventBus::new();
@@ -203,7 +203,10 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
                 }),
             });
             let ub = bus.clone();
-            unroutable = Some(Arc::new(move || ub.unroutable_count()));
+            bus_counters = Some(Arc::new(move || BusCounters {
+                unroutable: ub.unroutable_count(),
+                reconnects: ub.reconnect_count(),
+            }));
             let qb = bus.clone();
             let ql: QueueLen = Arc::new(move |q: String| {
                 let b = qb.clone();
@@ -264,9 +267,10 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         metrics: Metrics::new(),
         probes,
         queue_len,
-        unroutable,
+        bus_counters,
         catalog_generation: Default::default(),
         last_fallback_warning: Default::default(),
+        alert_gate: Default::default(),
         replica_id: uuid::Uuid::now_v7().simple().to_string(),
         auth,
         uploads,

@@ -21,7 +21,7 @@ use puratan_core::{Error, ErrorKind};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::events::{CatalogChanged, publish_catalog_changed};
+use crate::events::{CatalogChanged, publish_cache_updated};
 use crate::state::App;
 
 /// Refuse absurd files before parsing them.
@@ -231,6 +231,7 @@ pub async fn store(app: &App, parsed: ParsedCatalog) -> Result<ImportReport, Err
     // one; older versions stay for quotes priced with them.
     let document =
         serde_json::to_string(&parsed.pricing).map_err(|e| Error::backend("catalog", e))?;
+    let previous = app.pricing.current().map(|c| c.version().to_owned());
     app.pricing.publish(&parsed.version, &document).await?;
 
     let (mut created, mut updated) = (0, 0);
@@ -255,11 +256,12 @@ pub async fn store(app: &App, parsed: ParsedCatalog) -> Result<ImportReport, Err
         catalog_version: Some(parsed.version.clone()),
     };
     crate::events::invalidate(app, &change).await;
-    if let Err(e) = publish_catalog_changed(app, &change).await {
+    if let Err(e) = publish_cache_updated(app, &change).await {
         // The data is stored; other replicas catch up when their cache TTL
         // expires.
-        tracing::warn!(error = %e, "could not publish catalog.changed");
+        tracing::warn!(error = %e, "could not publish system.cache_updated");
     }
+    crate::system_events::pricing_catalog_changed(app, previous, &parsed.version).await;
     Ok(ImportReport {
         version: parsed.version,
         created,

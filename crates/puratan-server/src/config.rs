@@ -50,6 +50,7 @@ pub struct Config {
     pub processing: crate::processing::ProcessingConfig,
     pub live: crate::live::LiveConfig,
     pub notifications: crate::notifications::NotificationsConfig,
+    pub system_events: crate::system_events::SystemEventsConfig,
 }
 
 /// Quote signing keys. With none configured the server generates one and
@@ -355,6 +356,9 @@ impl Config {
             return bad(key, why);
         }
         if let Err((key, why)) = self.notifications.validate() {
+            return bad(key, why);
+        }
+        if let Err((key, why)) = self.system_events.validate() {
             return bad(key, why);
         }
         if self.processing.workers == 0 && self.events == EventsBackend::Memory {

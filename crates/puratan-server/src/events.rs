@@ -1,19 +1,29 @@
 //! Server-side events: catalog invalidation through the fanout exchange.
 //!
 //! Every replica binds its own transient queue to `puratan.fanout`; a
-//! catalog change is one `catalog.changed` message that each replica turns
-//! into cache deletions plus a bump of its listing generation.
+//! catalog change is one `system.cache_updated` message
+//! (`puratan.system.cache_updated/v1`, docs/events.md) that each replica
+//! turns into cache deletions plus a bump of its listing generation.
+//!
+//! Before system events had schemas the message was `catalog.changed`
+//! with the same two fields. The consumer still accepts that kind so a
+//! rolling upgrade keeps invalidating: old replicas' messages reach new
+//! ones. (New replicas' messages do not reach old ones, which ignore the
+//! new kind; those catch up when their cache TTL expires.)
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use puratan_core::ports::{Exchange, Message, Subscription};
+use puratan_core::ports::{Exchange, Subscription};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::http::routes::products::product_key;
 use crate::state::App;
+use crate::system_events::{CacheUpdatedV1, Outgoing, SYSTEM_CACHE_UPDATED};
 
+/// The kind of the invalidation message before `system.cache_updated`;
+/// only consumed (see the module docs), never published.
 pub const CATALOG_CHANGED: &str = "catalog.changed";
 
 /// Queues whose depth `/metrics` reports.
@@ -25,22 +35,21 @@ pub struct CatalogChanged {
     pub catalog_version: Option<String>,
 }
 
-pub async fn publish_catalog_changed(
-    app: &App,
-    change: &CatalogChanged,
-) -> puratan_core::Result<()> {
-    app.events
-        .publish(
-            Exchange::Fanout,
-            CATALOG_CHANGED,
-            Message::json(CATALOG_CHANGED, change),
-        )
-        .await?;
-    app.metrics
-        .events_published
-        .with_label_values(&[Exchange::Fanout.name()])
-        .inc();
-    Ok(())
+/// Broadcasts `change` to every replica as `system.cache_updated`.
+/// Awaited, not spawned: `puratan catalog import` is a short-lived process
+/// that must not exit before the broker took the message.
+pub async fn publish_cache_updated(app: &App, change: &CatalogChanged) -> puratan_core::Result<()> {
+    let payload = CacheUpdatedV1::new(
+        &app.replica_id,
+        change.product_ids.clone(),
+        change.catalog_version.clone(),
+    );
+    crate::system_events::publish(app, Outgoing::cache_updated(&payload)).await
+}
+
+/// Whether a fanout message of `kind` is an invalidation.
+pub fn is_invalidation(kind: &str) -> bool {
+    kind == SYSTEM_CACHE_UPDATED || kind == CATALOG_CHANGED
 }
 
 /// Applies a change to this replica's cache.
@@ -81,10 +90,12 @@ pub async fn start_invalidation_consumer(
                 _ = shutdown.changed() => break,
                 next = sub.next() => match next {
                     Ok(Some(delivery)) => {
-                        if delivery.message.kind == CATALOG_CHANGED {
+                        // Other fanout kinds (system.config_changed, …) are
+                        // not for this consumer.
+                        if is_invalidation(&delivery.message.kind) {
                             match serde_json::from_slice::<CatalogChanged>(&delivery.message.payload) {
                                 Ok(change) => invalidate(&app, &change).await,
-                                Err(e) => tracing::warn!(error = %e, "malformed catalog.changed message; dropping"),
+                                Err(e) => tracing::warn!(error = %e, kind = %delivery.message.kind, "malformed invalidation message; dropping"),
                             }
                         }
                         app.metrics.events_consumed.with_label_values(&["cache-invalidation"]).inc();

@@ -27,5 +27,6 @@ pub mod redact;
 pub mod secrets;
 pub mod server;
 pub mod state;
+pub mod system_events;
 pub mod telemetry;
 pub mod uploads_config;

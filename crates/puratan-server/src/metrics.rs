@@ -27,9 +27,14 @@ pub struct Metrics {
     /// Published messages no queue was bound to receive (read from the
     /// bus at scrape time).
     pub events_unroutable: IntGauge,
+    /// Times the broker connection was re-established since start.
+    pub events_reconnects: IntGauge,
     /// Customer notifications by channel (in_app, email) and outcome
     /// (sent, failed).
     pub notifications: IntCounterVec,
+    /// System events (system_events/) by event and outcome (published,
+    /// failed, dropped by the `system.error` rate limit).
+    pub system_events: IntCounterVec,
     pub cache_hits: IntGauge,
     pub cache_misses: IntGauge,
     pub queue_messages: IntGaugeVec,
@@ -100,12 +105,23 @@ impl Metrics {
             "events_unroutable",
             "Published messages that no queue was bound to receive, since start",
         ));
+        let events_reconnects = must(IntGauge::new(
+            "events_reconnects",
+            "Times the event bus re-established its broker connection, since start",
+        ));
         let notifications = must(IntCounterVec::new(
             Opts::new(
                 "notifications_total",
                 "Customer notifications, by channel and outcome",
             ),
             &["channel", "outcome"],
+        ));
+        let system_events = must(IntCounterVec::new(
+            Opts::new(
+                "system_events_total",
+                "System events, by event and outcome (published, failed, dropped)",
+            ),
+            &["event", "outcome"],
         ));
         let cache_hits = must(IntGauge::new("cache_hits", "Cache hits since start"));
         let cache_misses = must(IntGauge::new("cache_misses", "Cache misses since start"));
@@ -143,7 +159,9 @@ impl Metrics {
             Box::new(events_consumed.clone()),
             Box::new(events_dead_lettered.clone()),
             Box::new(events_unroutable.clone()),
+            Box::new(events_reconnects.clone()),
             Box::new(notifications.clone()),
+            Box::new(system_events.clone()),
             Box::new(cache_hits.clone()),
             Box::new(cache_misses.clone()),
             Box::new(queue_messages.clone()),
@@ -167,7 +185,9 @@ impl Metrics {
             events_consumed,
             events_dead_lettered,
             events_unroutable,
+            events_reconnects,
             notifications,
+            system_events,
             cache_hits,
             cache_misses,
             queue_messages,

@@ -35,7 +35,8 @@
 //! it is rejected to the dead-letter exchange (`puratan.dlx` →
 //! `puratan.dead-letters`). Counts are per replica and reset on restart,
 //! so a message may see up to `max_attempts` per replica that handles it.
-//! Dead-lettered messages count in `events_dead_lettered_total{consumer}`.
+//! Dead-lettered messages count in `events_dead_lettered_total{consumer}`
+//! and, inside `serve`, raise a `system.error` alert (system_events/).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -292,7 +293,13 @@ pub struct NotificationConsumer {
     max_attempts: u32,
     /// Failed attempts per message id (this replica, since start).
     attempts: Mutex<HashMap<String, u32>>,
+    /// Called with a stable code when a message is dead-lettered.
+    on_dead_letter: Option<DeadLetterHook>,
 }
+
+/// Told the stable code (`event_poison`, `event_retries_exhausted`) of
+/// each dead-lettered message.
+pub type DeadLetterHook = Arc<dyn Fn(&'static str) + Send + Sync>;
 
 impl std::fmt::Debug for NotificationConsumer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -321,10 +328,18 @@ impl NotificationConsumer {
             metrics,
             max_attempts: max_attempts.max(1),
             attempts: Mutex::new(HashMap::new()),
+            on_dead_letter: None,
         }
     }
 
+    /// Calls `hook` for every dead-lettered message.
+    pub fn on_dead_letter(mut self, hook: DeadLetterHook) -> Self {
+        self.on_dead_letter = Some(hook);
+        self
+    }
+
     pub fn from_app(app: &App) -> Self {
+        let alerts = app.clone();
         Self::new(
             app.users.clone(),
             app.inbox.clone(),
@@ -332,6 +347,9 @@ impl NotificationConsumer {
             app.metrics.clone(),
             app.config.notifications.max_attempts,
         )
+        .on_dead_letter(Arc::new(move |code| {
+            crate::system_events::alerts::consumer_error(&alerts, CONSUMER, code);
+        }))
     }
 
     /// The durable subscription on `queue` (normally [`QUEUE`]).
@@ -432,11 +450,14 @@ impl NotificationConsumer {
             .inc();
     }
 
-    fn dead_lettered(&self) {
+    fn dead_lettered(&self, code: &'static str) {
         self.metrics
             .events_dead_lettered
             .with_label_values(&[CONSUMER])
             .inc();
+        if let Some(hook) = &self.on_dead_letter {
+            hook(code);
+        }
     }
 
     /// Applies one delivery and settles it: ack on success, reject
@@ -458,7 +479,7 @@ impl NotificationConsumer {
             }
             Err(Failure::Poison(why)) => {
                 tracing::warn!(message = %id, kind = %delivery.message.kind, reason = %why, "poison message dead-lettered");
-                self.dead_lettered();
+                self.dead_lettered(crate::system_events::alerts::EVENT_POISON);
                 let _ = delivery.nack(false).await;
             }
             Err(Failure::Retry(e)) => {
@@ -474,7 +495,7 @@ impl NotificationConsumer {
                 if n >= self.max_attempts {
                     self.attempts.lock().remove(&id);
                     tracing::error!(error = %e, message = %id, attempts = n, "notification event failed on every attempt; dead-lettered");
-                    self.dead_lettered();
+                    self.dead_lettered(crate::system_events::alerts::EVENT_RETRIES_EXHAUSTED);
                     let _ = delivery.nack(false).await;
                 } else {
                     tracing::warn!(error = %e, message = %id, attempts = n, "notification event failed; requeued");

@@ -8,9 +8,11 @@
 //! * At least once: an entry is marked sent only after the bus confirmed
 //!   it (publisher confirms on RabbitMQ). A crash between publish and
 //!   mark, or two replicas relaying at once, publishes it again.
-//! * Order: entries are taken oldest first and a batch stops at the first
-//!   failed publish, so one order's events are never published out of
-//!   order by one relay. The broker being down just leaves them pending;
+//! * Order: entries are taken oldest first and published as one batch
+//!   (all in flight, confirms collected in order); only the confirmed
+//!   prefix is marked sent, so after a failure the rest is published
+//!   again from the first unconfirmed entry — duplicates, never gaps, and
+//!   one order's events are never published out of order by one relay. The broker being down just leaves them pending;
 //!   the relay retries every [`POLL`].
 
 use std::time::Duration;
@@ -29,27 +31,33 @@ pub const POLL: Duration = Duration::from_millis(100);
 /// Publishes one batch; returns how many entries were published.
 pub async fn relay_once(app: &App) -> puratan_core::Result<usize> {
     let pending = app.orders.outbox_pending(BATCH).await?;
-    let mut sent = Vec::with_capacity(pending.len());
-    for e in pending {
-        let message = Message {
-            id: e.id.clone(),
-            kind: e.kind,
-            payload: e.payload.into_bytes().into(),
-        };
-        match app
-            .events
-            .publish(Exchange::Topic, &e.routing_key, message)
-            .await
-        {
-            Ok(()) => sent.push(e.id),
-            Err(err) => {
-                tracing::warn!(error = %err, event = %e.id, "outbox relay: publish failed; retrying later");
-                break;
-            }
+    let ids: Vec<String> = pending.iter().map(|e| e.id.clone()).collect();
+    let batch = pending
+        .into_iter()
+        .map(|e| {
+            let message = Message {
+                id: e.id,
+                kind: e.kind,
+                payload: e.payload.into_bytes().into(),
+            };
+            (e.routing_key, message)
+        })
+        .collect();
+    let (confirmed, failed) = app.events.publish_all(Exchange::Topic, batch).await;
+    match failed {
+        // The bus itself reports losing and regaining the broker; one line
+        // per poll while it is down would drown the log.
+        Some(err) if err.kind() == puratan_core::ErrorKind::Unavailable => {
+            tracing::debug!(error = %err, event = ?ids.get(confirmed), "outbox relay: broker unavailable; retrying later");
         }
+        Some(err) => {
+            tracing::warn!(error = %err, event = ?ids.get(confirmed), "outbox relay: publish failed; retrying later");
+        }
+        None => {}
     }
+    let sent = &ids[..confirmed.min(ids.len())];
     if !sent.is_empty() {
-        app.orders.outbox_mark_sent(&sent).await?;
+        app.orders.outbox_mark_sent(sent).await?;
         app.metrics
             .events_published
             .with_label_values(&[Exchange::Topic.name()])

@@ -12,9 +12,35 @@
 //! fired, read from the history). So whichever front door fires the
 //! transition (HTTP, `OrderService` from a payment callback or the CLI),
 //! the jobs follow; `fire()` in `http/routes/orders.rs` needs no extra
-//! call. After a plain `update` (re-prioritising, `POST
-//! /api/v1/staff/orders/{id}/priority`) the order's *queued* jobs get the
-//! new priority.
+//! call. After a plain `update`, or an `update_with_outbox` that carries
+//! `order.updated` (a change without a status change: re-prioritising,
+//! `POST /api/v1/staff/orders/{id}/priority`), the order's *waiting*
+//! (queued or parked) jobs get the new priority.
+//!
+//! # Jobs follow their order
+//!
+//! Only `queued` jobs are claimable, and `claim_next` stays what it was:
+//! one atomic "take the first queued job" on every backend, with no look
+//! at the order. Instead the order's state is pushed to its jobs: after a
+//! transition into or out of a hold state (`on_hold`) or into a cancelled
+//! state ([`CANCELLED_STATES`]), the same hook calls
+//! `JobRepo::follow_order`, which turns the order's waiting jobs
+//! `parked` (hold), `queued` (release) or `cancelled`
+//! ([`waiting_status`]). Claimed and done jobs are left alone: an
+//! operator finishes what they hold, or gives it back — and a job given
+//! back (`POST /api/v1/staff/jobs/{id}/release`) takes the waiting status
+//! its order says, so a job released while its order is on hold is
+//! parked, not queued.
+//!
+//! Hooks of two quick transitions (hold, then release) may finish out of
+//! order. `follow_order` is therefore fenced by the order's version: a
+//! job remembers the order version it last followed
+//! (`Job::order_version`) and ignores a follow for an older one. Jobs
+//! that join the waiting set late (created on queue entry, or given back
+//! by an operator) may have missed a newer transition's follow, so whoever
+//! adds them re-reads the order and follows it if it moved on
+//! ([`catch_up`]). What remains is the crash window below (hold committed,
+//! jobs not parked yet); the same repair covers it.
 //!
 //! # The crash window, and the repair
 //!
@@ -24,7 +50,8 @@
 //! derived (`<order>.<line>.<run>`) and `JobRepo::create` skips ids that
 //! exist, so creating them again is always safe. The repair is explicit:
 //! `POST /api/v1/staff/jobs/sync/{order_id}` (see [`sync`]) creates the
-//! missing jobs of the current run and re-applies the order's priority. A
+//! missing jobs of the current run, re-applies the order's priority and
+//! makes the waiting jobs follow the order's state. A
 //! failure after the order write is logged at `error` level with the
 //! order id and that hint; the transition itself still succeeds (it is
 //! committed; reporting it as failed would make the client retry a
@@ -34,8 +61,10 @@
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
-use puratan_core::domain::{Job, Order, OrderId, OrderStatus, OutboxEntry, UserId};
-use puratan_core::ports::{JobFilter, JobRepo, OrderRepo, Page, PageRequest};
+use puratan_core::domain::{Job, JobStatus, Order, OrderId, OrderStatus, OutboxEntry, UserId};
+use puratan_core::ports::{
+    JobFilter, JobRepo, OrderRepo, OrderSearch, Page, PageRequest, QueueFilter,
+};
 use puratan_core::workflow::{Engine, Guard, QcChecklists, QcOutcome};
 use puratan_core::{ErrorKind, Result};
 
@@ -43,6 +72,67 @@ use crate::state::App;
 
 /// The workflow state whose entry creates jobs.
 pub const QUEUE_STATE: &str = "queued";
+
+/// Workflow states whose orders' waiting jobs are `cancelled`: the order
+/// will not be produced (a cancelled order can only be refunded).
+pub const CANCELLED_STATES: [&str; 2] = ["cancelled", "refunded"];
+
+/// The status an order in `status` gives its waiting (queued or parked)
+/// jobs: `parked` in a hold state of the workflow (`hold = true`, e.g.
+/// `on_hold`), `cancelled` in [`CANCELLED_STATES`], `queued` otherwise.
+pub fn waiting_status(engine: &Engine, status: &OrderStatus) -> JobStatus {
+    if CANCELLED_STATES.contains(&status.as_str()) {
+        JobStatus::Cancelled
+    } else if engine
+        .workflow()
+        .state(status.as_str())
+        .is_some_and(|s| s.hold)
+    {
+        JobStatus::Parked
+    } else {
+        JobStatus::Queued
+    }
+}
+
+/// Whether the order's last transition changed what its waiting jobs
+/// should be (into or out of a hold, into a cancelled state).
+fn changes_waiting_status(engine: &Engine, order: &Order) -> bool {
+    order.history.last().is_some_and(|h| {
+        h.from
+            .as_ref()
+            .is_none_or(|f| waiting_status(engine, f) != waiting_status(engine, &h.to))
+    })
+}
+
+/// Makes the order's waiting jobs follow `order` as read or written
+/// (version-fenced: see `JobRepo::follow_order`).
+pub async fn follow(jobs: &dyn JobRepo, engine: &Engine, order: &Order) -> Result<usize> {
+    jobs.follow_order(
+        order.id,
+        order.version,
+        waiting_status(engine, &order.status),
+    )
+    .await
+}
+
+/// After putting jobs into the waiting set (creating them, or an operator
+/// giving a claimed one back) with the state of `seen`: if the order has
+/// moved on since, a transition hook may have run before those jobs were
+/// there to follow it, so follow the order as it is now. `true` when it
+/// had moved on.
+pub async fn catch_up(
+    orders: &dyn OrderRepo,
+    jobs: &dyn JobRepo,
+    engine: &Engine,
+    seen: &Order,
+) -> Result<bool> {
+    let now = orders.get(seen.id).await?;
+    if now.version == seen.version {
+        return Ok(false);
+    }
+    follow(jobs, engine, &now).await?;
+    Ok(true)
+}
 
 /// The production run the order is in: how many times it was reprinted.
 pub fn current_run(engine: &Engine, order: &Order) -> u32 {
@@ -98,8 +188,9 @@ pub struct SyncOutcome {
 }
 
 /// Creates the missing jobs of the order's current run (if it has entered
-/// the queue in that run) and gives its queued jobs the order's priority.
-/// Idempotent. `Ok(None)`: the order has not reached production.
+/// the queue in that run), gives its waiting jobs the order's priority
+/// and makes them follow the order's state ([`follow`]). Idempotent.
+/// `Ok(None)`: the order has not reached production.
 pub async fn sync(
     jobs: &dyn JobRepo,
     engine: &Engine,
@@ -111,6 +202,7 @@ pub async fn sync(
     let run = current_run(engine, order);
     let created = jobs.create(Job::for_order(order, run)).await?;
     let reprioritised = jobs.set_priority(order.id, order.priority).await?;
+    follow(jobs, engine, order).await?;
     Ok(Some(SyncOutcome {
         run,
         created,
@@ -222,14 +314,26 @@ impl JobsOnQueue {
     }
 
     async fn after_transition(&self, order: &Order) {
-        if !entered_queue(order) {
-            return;
-        }
+        let queued = entered_queue(order);
         let run = current_run(&self.engine, order);
-        if let Err(e) = self.jobs.create(Job::for_order(order, run)).await {
+        let outcome = async {
+            let created = if queued {
+                self.jobs.create(Job::for_order(order, run)).await?
+            } else {
+                0
+            };
+            if changes_waiting_status(&self.engine, order) {
+                follow(self.jobs.as_ref(), &self.engine, order).await?;
+            }
+            if created > 0 {
+                catch_up(self.inner.as_ref(), self.jobs.as_ref(), &self.engine, order).await?;
+            }
+            Ok::<_, puratan_core::Error>(())
+        };
+        if let Err(e) = outcome.await {
             tracing::error!(
-                order_id = %order.id, run, error = %e,
-                "order entered the queue but its jobs were not created; \
+                order_id = %order.id, status = %order.status, run, error = %e,
+                "order changed state but its jobs were not created or did not follow it; \
                  repair with POST /api/v1/staff/jobs/sync/{{order_id}}"
             );
         }
@@ -264,9 +368,35 @@ impl OrderRepo for JobsOnQueue {
         self.after_transition(&o).await;
         Ok(o)
     }
-    async fn update_with_outbox(&self, order: Order, events: Vec<OutboxEntry>) -> Result<Order> {
-        let o = self.inner.update_with_outbox(order, events).await?;
+    async fn insert_checkout(
+        &self,
+        order: Order,
+        events: Vec<OutboxEntry>,
+        reservations: puratan_core::ports::Reservations,
+    ) -> Result<Order> {
+        let o = self
+            .inner
+            .insert_checkout(order, events, reservations)
+            .await?;
         self.after_transition(&o).await;
+        Ok(o)
+    }
+    async fn coupon_redemptions(&self, code: &str) -> Result<u64> {
+        self.inner.coupon_redemptions(code).await
+    }
+    async fn update_with_outbox(&self, order: Order, events: Vec<OutboxEntry>) -> Result<Order> {
+        // A write carrying `order.updated` changed no status (a
+        // re-prioritisation, a recorded fact): it gets the plain-update
+        // hook, not the transition one.
+        let plain = events
+            .iter()
+            .any(|e| e.kind == puratan_core::orders::events::ORDER_UPDATED);
+        let o = self.inner.update_with_outbox(order, events).await?;
+        if plain {
+            self.after_update(&o).await;
+        } else {
+            self.after_transition(&o).await;
+        }
         Ok(o)
     }
     async fn get_by_idempotency_key(&self, customer: UserId, key: &str) -> Result<Order> {
@@ -281,12 +411,11 @@ impl OrderRepo for JobsOnQueue {
     async fn list_by_customer(&self, customer: UserId, page: &PageRequest) -> Result<Page<Order>> {
         self.inner.list_by_customer(customer, page).await
     }
-    async fn list_by_status(
-        &self,
-        status: &OrderStatus,
-        page: &PageRequest,
-    ) -> Result<Page<Order>> {
-        self.inner.list_by_status(status, page).await
+    async fn list_queue(&self, filter: &QueueFilter, page: &PageRequest) -> Result<Page<Order>> {
+        self.inner.list_queue(filter, page).await
+    }
+    async fn search(&self, search: &OrderSearch, page: &PageRequest) -> Result<Page<Order>> {
+        self.inner.search(search, page).await
     }
 }
 
@@ -377,6 +506,81 @@ mod tests {
         for j in jobs_of(jobs.as_ref(), o.id, None).await.unwrap_or_default() {
             assert_eq!(j.priority, Priority::RUSH);
         }
+    }
+
+    /// The hold hook ran before the queue-entry hook created the jobs
+    /// (two quick transitions): the creator looks at the order again and
+    /// parks them.
+    #[tokio::test]
+    async fn jobs_created_after_a_newer_hold_are_parked() {
+        let jobs = Arc::new(MemoryJobRepo::new());
+        let inner: Arc<dyn OrderRepo> = Arc::new(MemoryOrderRepo::new());
+        let engine = Engine::builtin().unwrap_or_else(|e| panic!("{e}"));
+        let hooks = JobsOnQueue {
+            inner: inner.clone(),
+            jobs: jobs.clone(),
+            engine,
+        };
+        let ok = |r: Result<Order>| r.unwrap_or_else(|e| panic!("{e}"));
+        let o = ok(inner
+            .insert(order("approved", &[("submitted", "approved")]))
+            .await);
+        let mut queued = o.clone();
+        queued.status = st("queued");
+        queued.history = order("queued", &[("approved", "queued")]).history;
+        let queued = ok(inner.update(queued).await);
+        let mut held = queued.clone();
+        held.status = st("on_hold");
+        held.history
+            .push(order("on_hold", &[("queued", "on_hold")]).history.remove(0));
+        let held = ok(inner.update(held).await);
+        // The hold's hook first: nothing to park yet.
+        hooks.after_transition(&held).await;
+        // Then the late queue-entry hook.
+        hooks.after_transition(&queued).await;
+        let all = jobs_of(jobs.as_ref(), o.id, None).await.unwrap_or_default();
+        assert_eq!(all.len(), 2);
+        for j in all {
+            assert_eq!(
+                (j.status, j.order_version),
+                (JobStatus::Parked, held.version)
+            );
+        }
+        // A late duplicate of the queue-entry hook changes nothing.
+        hooks.after_transition(&queued).await;
+        assert!(
+            jobs_of(jobs.as_ref(), o.id, None)
+                .await
+                .unwrap_or_default()
+                .iter()
+                .all(|j| j.status == JobStatus::Parked)
+        );
+    }
+
+    #[test]
+    fn waiting_jobs_follow_holds_and_cancellations() {
+        let engine = Engine::builtin().unwrap_or_else(|e| panic!("{e}"));
+        for (state, want) in [
+            ("queued", JobStatus::Queued),
+            ("printing", JobStatus::Queued),
+            ("on_hold", JobStatus::Parked),
+            ("cancelled", JobStatus::Cancelled),
+            ("refunded", JobStatus::Cancelled),
+        ] {
+            assert_eq!(waiting_status(&engine, &st(state)), want, "{state}");
+        }
+        let follows =
+            |from: &str, to: &str| changes_waiting_status(&engine, &order(to, &[(from, to)]));
+        assert!(follows("queued", "on_hold"));
+        assert!(follows("on_hold", "printing"), "release");
+        assert!(follows("on_hold", "cancelled"));
+        assert!(follows("queued", "cancelled"));
+        assert!(!follows("queued", "printing"));
+        assert!(!follows("cancelled", "refunded"));
+        assert!(
+            !follows("approved", "queued"),
+            "queue entry creates instead"
+        );
     }
 
     #[test]

@@ -77,6 +77,7 @@ pub async fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running
     let notifications = crate::notifications::start(&app, consumer_stop_rx.clone()).await?;
     let relay = crate::outbox_relay::start(app.clone(), consumer_stop_rx.clone());
     let live = crate::live::hub::start(app.clone(), consumer_stop_rx.clone()).await?;
+    let health = crate::system_events::health::start(app.clone(), consumer_stop_rx.clone());
     let consumer = events::start_invalidation_consumer(app.clone(), consumer_stop_rx).await?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let router = http::router(app.clone());
@@ -109,6 +110,7 @@ pub async fn start_on(app: App, listener: TcpListener) -> anyhow::Result<Running
             let _ = n.await;
         }
         let _ = live.await;
+        let _ = health.await;
         result
     });
     Ok(Running {

@@ -14,6 +14,16 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::pricing::PricingService;
 
+/// Counters an event bus keeps about its broker connection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BusCounters {
+    /// Published messages no queue was bound to receive (RabbitMQ's
+    /// `mandatory` returns).
+    pub unroutable: u64,
+    /// Times the connection was re-established.
+    pub reconnects: u64,
+}
+
 /// A backend `/readyz` pings.
 pub struct Probe {
     pub name: &'static str,
@@ -62,14 +72,16 @@ pub struct AppInner {
     pub metrics: Metrics,
     pub probes: Vec<Probe>,
     pub queue_len: Option<QueueLen>,
-    /// Published messages no queue received (RabbitMQ's `mandatory`
-    /// returns), for the `events_unroutable` metric.
-    pub unroutable: Option<Arc<dyn Fn() -> u64 + Send + Sync>>,
+    /// The broker connection's counters, read at scrape time for the
+    /// `events_unroutable` and `events_reconnects` metrics.
+    pub bus_counters: Option<Arc<dyn Fn() -> BusCounters + Send + Sync>>,
     /// Bumped by every catalog invalidation; part of list cache keys, so
     /// stale listings become unreachable at once on every replica.
     pub catalog_generation: AtomicU64,
     /// Unix seconds of the last "rate-limit store unavailable" warning.
     pub last_fallback_warning: AtomicU64,
+    /// This replica's `system.error` rate limit (system_events/alerts.rs).
+    pub alert_gate: crate::system_events::AlertGate,
     /// Unique per process, for per-replica queues.
     pub replica_id: String,
     /// Accounts, tokens, sessions.

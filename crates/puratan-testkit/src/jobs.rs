@@ -499,3 +499,104 @@ pub async fn job_concurrent_claims_take_each_job_once(repo: Repo) {
     .await;
     assert!(queued.is_empty());
 }
+
+/// The status and `order_version` of each job, re-read from the store.
+async fn states(repo: &Repo, jobs: &[Job]) -> Vec<(JobStatus, u64)> {
+    let mut out = Vec::new();
+    for j in jobs {
+        let s = repo.get(&j.id).await.expect("get");
+        out.push((s.status, s.order_version));
+    }
+    out
+}
+
+/// Jobs follow their order: `follow_order` moves only the order's waiting
+/// (queued, parked) jobs, parked jobs are never claimed, a follow for an
+/// older order version than the one a job last followed is ignored,
+/// cancelled jobs stay cancelled, and re-prioritising reaches parked jobs.
+pub async fn job_follow_order_parks_requeues_and_fences(repo: Repo) {
+    use JobStatus::{Cancelled, Claimed, Parked, Queued};
+    let held = jobs_of(3, 80, day(1), 0);
+    let other = jobs_of(1, 30, day(1), 0);
+    repo.create(held.clone()).await.expect("create");
+    repo.create(other.clone()).await.expect("create");
+    let order = held[0].order_id;
+    let op = UserId::new();
+    // An operator holds line 0 when the order goes on hold (version 5).
+    let first = repo.claim_next(op, now()).await.expect("claim");
+    assert_eq!(first.map(|j| j.id), Some(held[0].id.clone()));
+    assert_eq!(repo.follow_order(order, 5, Parked).await.expect("park"), 2);
+    assert_eq!(
+        states(&repo, &held).await,
+        [(Claimed, 0), (Parked, 5), (Parked, 5)],
+        "the claimed job stays with its operator"
+    );
+    assert_eq!(repo.get(&held[1].id).await.expect("get").version, 2);
+    assert_eq!(states(&repo, &other).await, [(Queued, 0)], "other orders");
+    // Parked jobs are never claimed, even with the highest priority.
+    let next = repo.claim_next(op, now()).await.expect("claim");
+    assert_eq!(next.map(|j| j.id), Some(other[0].id.clone()));
+    assert!(repo.claim_next(op, now()).await.expect("claim").is_none());
+    // Re-prioritising reaches parked jobs, so they return with it.
+    assert_eq!(
+        repo.set_priority(order, ok(Priority::new(90)))
+            .await
+            .expect("prio"),
+        2
+    );
+    // A follow for an older order version (a hook that lost the race) is
+    // ignored; the same or a newer one applies.
+    assert_eq!(repo.follow_order(order, 4, Queued).await.expect("old"), 0);
+    assert_eq!(states(&repo, &held[1..]).await, [(Parked, 5), (Parked, 5)]);
+    assert_eq!(
+        repo.follow_order(order, 7, Queued).await.expect("release"),
+        2
+    );
+    assert_eq!(repo.follow_order(order, 6, Parked).await.expect("late"), 0);
+    assert_eq!(states(&repo, &held[1..]).await, [(Queued, 7), (Queued, 7)]);
+    let next = repo
+        .claim_next(op, now())
+        .await
+        .expect("claim")
+        .expect("released job");
+    assert_eq!((next.id, next.priority.get()), (held[1].id.clone(), 90));
+    // Cancelled: the last waiting job; cancelled jobs never come back.
+    assert_eq!(
+        repo.follow_order(order, 8, Cancelled)
+            .await
+            .expect("cancel"),
+        1
+    );
+    assert_eq!(repo.follow_order(order, 9, Queued).await.expect("again"), 0);
+    assert_eq!(
+        states(&repo, &held).await,
+        [(Claimed, 0), (Claimed, 7), (Cancelled, 8)]
+    );
+    assert!(repo.claim_next(op, now()).await.expect("claim").is_none());
+    let cancelled = all(
+        &repo,
+        &JobFilter {
+            status: Some(Cancelled),
+            order_id: Some(order),
+        },
+        10,
+    )
+    .await;
+    assert_eq!(cancelled.len(), 1);
+    // Only waiting statuses are targets; unknown orders change nothing.
+    for bad in [Claimed, JobStatus::Done] {
+        assert_eq!(
+            repo.follow_order(order, 10, bad)
+                .await
+                .expect_err("not a follow target")
+                .kind(),
+            ErrorKind::Invalid
+        );
+    }
+    assert_eq!(
+        repo.follow_order(OrderId::new(), 1, Parked)
+            .await
+            .expect("unknown order"),
+        0
+    );
+}

@@ -14,6 +14,7 @@ pub mod audit;
 pub mod cache;
 pub mod carts;
 pub mod catalogs;
+pub mod checkout;
 pub mod events;
 pub mod file_repo;
 pub mod files;
@@ -77,7 +78,6 @@ macro_rules! product_repo_suite {
                 product_concurrent_writers,
                 product_paging,
                 product_filters,
-                product_stock_never_oversold,
             ]
         );
     };
@@ -111,10 +111,30 @@ macro_rules! order_repo_suite {
                 order_concurrent_writers,
                 orders_by_customer,
                 orders_by_status_in_queue_order,
+                orders_queue_filters_and_paging,
+                orders_search_filters_and_paging,
+                orders_search_text_is_literal,
                 order_idempotency_key_unique_per_customer,
                 order_same_key_concurrently_creates_one,
                 order_outbox_written_with_the_order,
                 order_concurrent_updates_lose_nothing,
+            ]
+        );
+    };
+}
+
+/// The checkout write (`OrderRepo::insert_checkout`); the factory yields
+/// `Option<(Arc<dyn OrderRepo>, Arc<dyn ProductRepo>)>` over one store.
+#[macro_export]
+macro_rules! order_checkout_suite {
+    ($make:expr) => {
+        $crate::__suite!(
+            checkout,
+            $make,
+            [
+                checkout_is_all_or_nothing,
+                checkout_coupon_cap_holds_under_concurrency,
+                checkout_last_unit_goes_to_exactly_one,
             ]
         );
     };
@@ -133,6 +153,7 @@ macro_rules! job_repo_suite {
                 job_update_is_version_checked,
                 job_list_pages_and_filters,
                 job_set_priority_moves_queued_jobs,
+                job_follow_order_parks_requeues_and_fences,
                 job_concurrent_claims_take_each_job_once,
             ]
         );

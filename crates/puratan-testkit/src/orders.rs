@@ -2,9 +2,11 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
-use puratan_core::domain::{Idempotency, Order, OrderId, OutboxEntry, StatusChange, UserId};
-use puratan_core::ports::{OrderRepo, PageRequest};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use puratan_core::domain::{
+    Idempotency, Order, OrderId, OutboxEntry, Priority, ShippingAddress, StatusChange, UserId,
+};
+use puratan_core::ports::{OrderRepo, OrderSearch, PageRequest, QueueFilter, SearchText};
 use puratan_core::{ConflictReason, Error, ErrorKind};
 
 use crate::fixtures::{day, order, status};
@@ -128,23 +130,403 @@ pub async fn orders_by_status_in_queue_order(repo: Repo) {
     });
     let expected: Vec<_> = expected.iter().map(|o| o.id).collect();
 
-    let mut got = Vec::new();
-    let mut page = PageRequest::first(4);
-    loop {
-        let p = repo
-            .list_by_status(&status(&queue), &page)
-            .await
-            .expect("list");
-        got.extend(p.items.iter().map(|o| o.id));
-        match p.next {
-            Some(cur) => page = PageRequest::first(4).after(Some(cur)),
-            None => break,
-        }
-    }
+    let got = walk_queue(&repo, &QueueFilter::status(status(&queue)), 4).await;
     assert_eq!(
         got, expected,
         "priority desc, due asc, submission asc, across pages"
     );
+}
+
+/// A status name unique to this run (a-z only), so a queue holds only
+/// this test's orders even in a shared store.
+fn unique_status(prefix: &str) -> String {
+    unique(prefix)
+        .chars()
+        .filter(|c| c.is_ascii_lowercase())
+        .take(20)
+        .collect()
+}
+
+/// Every page of the queue under `filter`; every page but the last is
+/// full (the store filters before it pages).
+async fn walk_queue(repo: &Repo, filter: &QueueFilter, size: u32) -> Vec<OrderId> {
+    let mut got = Vec::new();
+    let mut page = PageRequest::first(size);
+    loop {
+        let p = repo.list_queue(filter, &page).await.expect("list");
+        got.extend(p.items.iter().map(|o| o.id));
+        match p.next {
+            Some(cur) => {
+                assert_eq!(p.items.len(), size as usize, "a short page before the end");
+                page = PageRequest::first(size).after(Some(cur));
+            }
+            None => break,
+        }
+        assert!(got.len() <= 1_000, "paging does not end");
+    }
+    got
+}
+
+/// Every page of a search, newest first; every page but the last is full.
+async fn walk_search(repo: &Repo, search: &OrderSearch, size: u32) -> Vec<OrderId> {
+    let mut got = Vec::new();
+    let mut page = PageRequest::first(size);
+    loop {
+        let p = repo.search(search, &page).await.expect("search");
+        got.extend(p.items.iter().map(|o| o.id));
+        match p.next {
+            Some(cur) => {
+                assert_eq!(p.items.len(), size as usize, "a short page before the end");
+                page = PageRequest::first(size).after(Some(cur));
+            }
+            None => break,
+        }
+        assert!(got.len() <= 1_000, "paging does not end");
+    }
+    got
+}
+
+fn prio(n: u8) -> Priority {
+    Priority::new(n).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// 30 orders with priorities on every class boundary and due dates on
+/// and one millisecond off the window bounds (with exact ties, so page
+/// boundaries fall inside ties), plus decoys in another state: every
+/// combination of priority band / minimum, `due_after` and `due_before`,
+/// at two page sizes, returns exactly the matching orders in queue order.
+pub async fn orders_queue_filters_and_paging(repo: Repo) {
+    let queue = unique_status("f");
+    let decoy = unique_status("d");
+    let c = UserId::new();
+    let priorities = [0_u8, 49, 50, 60, 79, 80];
+    let mut mine = Vec::new();
+    for i in 0..30_usize {
+        let p = priorities[i % priorities.len()];
+        // Days 2, 3, 4 (pairs i, i + 6 tie), some a millisecond early.
+        let early = if i % 7 == 3 { 1 } else { 0 };
+        let due = day(2 + ((i / 2) % 3) as u32) - Duration::milliseconds(early);
+        mine.push(repo.insert(order(c, &queue, p, due)).await.expect("insert"));
+        if i % 3 == 0 {
+            repo.insert(order(c, &decoy, p, due)).await.expect("decoy");
+        }
+    }
+    let sorted = |mut v: Vec<Order>| -> Vec<OrderId> {
+        v.sort_by(|a, b| {
+            b.priority
+                .cmp(&a.priority)
+                .then(
+                    a.due_at
+                        .timestamp_millis()
+                        .cmp(&b.due_at.timestamp_millis()),
+                )
+                .then(a.id.cmp(&b.id))
+        });
+        v.into_iter().map(|o| o.id).collect()
+    };
+    let bands: [(Option<u8>, Option<u8>); 6] = [
+        (None, None),
+        (Some(80), Some(100)), // rush
+        (Some(60), Some(79)),  // high
+        (Some(50), Some(59)),  // normal
+        (Some(0), Some(49)),   // low
+        (Some(55), None),      // a minimum
+    ];
+    let mut non_empty = 0;
+    for (lo, hi) in bands {
+        for after in [None, Some(day(3))] {
+            for before in [None, Some(day(4))] {
+                let filter = QueueFilter {
+                    status: status(&queue),
+                    min_priority: lo.map(prio),
+                    max_priority: hi.map(prio),
+                    due_after: after,
+                    due_before: before,
+                };
+                let want = sorted(
+                    mine.iter()
+                        .filter(|o| {
+                            let p = o.priority.get();
+                            let due = o.due_at;
+                            lo.is_none_or(|l| p >= l)
+                                && hi.is_none_or(|h| p <= h)
+                                && after.is_none_or(|a| due >= a)
+                                && before.is_none_or(|b| due < b)
+                        })
+                        .cloned()
+                        .collect(),
+                );
+                non_empty += usize::from(!want.is_empty());
+                for size in [4, 7] {
+                    let got = walk_queue(&repo, &filter, size).await;
+                    assert_eq!(got, want, "{filter:?}, page size {size}");
+                }
+            }
+        }
+    }
+    assert!(non_empty >= 20, "the cases select something");
+    // All 30 unfiltered; the decoys never.
+    assert_eq!(
+        walk_queue(&repo, &QueueFilter::status(status(&queue)), 100)
+            .await
+            .len(),
+        30
+    );
+    // An empty window or an inverted band is an empty queue, not an error.
+    let mut empty = QueueFilter::status(status(&queue));
+    empty.due_after = Some(day(4));
+    empty.due_before = Some(day(3));
+    assert!(walk_queue(&repo, &empty, 5).await.is_empty());
+    let mut inverted = QueueFilter::status(status(&queue));
+    inverted.min_priority = Some(prio(80));
+    inverted.max_priority = Some(prio(60));
+    assert!(walk_queue(&repo, &inverted, 5).await.is_empty());
+}
+
+/// An order id created at `t` (UUIDv7: the creation time the search
+/// filters on is the id's timestamp).
+fn id_at(t: DateTime<Utc>) -> OrderId {
+    let ts = uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        u64::try_from(t.timestamp()).unwrap_or_default(),
+        t.timestamp_subsec_nanos(),
+    );
+    OrderId::from(uuid::Uuid::new_v7(ts))
+}
+
+fn address(name: &str, postal_code: &str, city: &str) -> ShippingAddress {
+    ShippingAddress {
+        name: name.to_owned(),
+        line1: "Hauptstraße 1".to_owned(),
+        line2: String::new(),
+        postal_code: postal_code.to_owned(),
+        city: city.to_owned(),
+        country: "DE".to_owned(),
+    }
+}
+
+fn text(q: &str) -> Option<SearchText> {
+    SearchText::parse(q).unwrap_or_else(|e| panic!("{q:?}: {e}"))
+}
+
+/// Orders created one minute apart in a window no other test uses, for
+/// two customers in three states, with shipping addresses (one in four
+/// has none). Every case — free text (case-insensitive substrings of
+/// name, city, postal code; exact id; id prefix), customer, state,
+/// creation window, and combinations — returns exactly the expected
+/// orders, newest first, at every page size.
+pub async fn orders_search_filters_and_paging(repo: Repo) {
+    let tag: String = unique_status("t").chars().take(10).collect();
+    let states = [unique_status("s"), unique_status("s"), unique_status("s")];
+    let (ann, bob) = (UserId::new(), UserId::new());
+    let t0 = chrono::Utc
+        .with_ymd_and_hms(2031, 1, 1, 0, 0, 0)
+        .single()
+        .expect("date");
+    let at = |i: usize| t0 + Duration::minutes(i as i64);
+    let names = ["Ann Smith", "BOB JONES", "Cleo O'Neil"];
+    let cities = ["Berlin", "Köln", "Hamburg", "São Paulo"];
+    let postcodes = ["10115", "50667", "20095", "01067"];
+    let mut mine: Vec<(usize, Order)> = Vec::new();
+    for i in 0..20_usize {
+        let mut o = order(
+            if i % 2 == 0 { ann } else { bob },
+            &states[i % 3],
+            50,
+            day(3),
+        );
+        o.id = id_at(at(i));
+        o.shipping_address = (i % 4 != 3).then(|| {
+            address(
+                &format!("{} {tag}", names[i % 3]),
+                postcodes[i % 4],
+                cities[(i / 2) % 4],
+            )
+        });
+        mine.push((i, repo.insert(o).await.expect("insert")));
+    }
+    let window = (Some(at(0)), Some(at(20)));
+    let ship = |i: usize| mine[i].1.shipping_address.clone();
+    let city_of = |i: usize| ship(i).map(|a| a.city).unwrap_or_default();
+    let code_of = |i: usize| ship(i).map(|a| a.postal_code).unwrap_or_default();
+    let id_of = |i: usize| mine[i].1.id.to_string();
+    let prefix = id_of(7)[..30].to_owned();
+    let short = id_of(12)[..9].to_owned();
+
+    type Case<'a> = (&'a str, OrderSearch, Box<dyn Fn(usize) -> bool + 'a>);
+    let search = |q: Option<&str>,
+                  customer: Option<UserId>,
+                  st: Option<usize>,
+                  created: (Option<DateTime<Utc>>, Option<DateTime<Utc>>)| {
+        OrderSearch {
+            text: q.and_then(text),
+            customer,
+            status: st.map(|k| status(&states[k])),
+            created_after: created.0,
+            created_before: created.1,
+        }
+    };
+    let upper_tag = tag.to_uppercase();
+    let exact = id_of(5).to_uppercase();
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "tag in the name, any case",
+            search(Some(&upper_tag), None, None, (None, None)),
+            Box::new(|i| i % 4 != 3),
+        ),
+        (
+            "city, case-insensitive, non-ASCII",
+            search(Some("KÖLN"), None, None, window),
+            Box::new(|i| i % 4 != 3 && city_of(i) == "Köln"),
+        ),
+        (
+            "postal code substring (hex-like, so also tried as an id prefix)",
+            search(Some("5066"), None, None, window),
+            Box::new(|i| i % 4 != 3 && code_of(i).contains("5066")),
+        ),
+        (
+            "name and customer",
+            search(Some("bob jones"), Some(bob), None, (None, None)),
+            Box::new(|i| i % 2 == 1 && i % 4 != 3 && i % 3 == 1),
+        ),
+        (
+            "exact id, upper-case",
+            search(Some(&exact), None, None, (None, None)),
+            Box::new(|i| i == 5),
+        ),
+        (
+            "long id prefix",
+            search(Some(&prefix), None, None, (None, None)),
+            Box::new(|i| i == 7),
+        ),
+        (
+            "short id prefix (a 65 s time slot) within the window",
+            search(Some(&short), None, None, window),
+            Box::new(|i| id_of(i).starts_with(&short)),
+        ),
+        (
+            "customer",
+            search(None, Some(ann), None, (None, None)),
+            Box::new(|i| i % 2 == 0),
+        ),
+        (
+            "state",
+            search(None, None, Some(1), (None, None)),
+            Box::new(|i| i % 3 == 1),
+        ),
+        (
+            "customer and state",
+            search(None, Some(ann), Some(2), (None, None)),
+            Box::new(|i| i % 2 == 0 && i % 3 == 2),
+        ),
+        (
+            "creation window: from is inclusive, to exclusive",
+            search(None, None, None, (Some(at(3)), Some(at(9)))),
+            Box::new(|i| (3..9).contains(&i)),
+        ),
+        (
+            "creation window a millisecond off",
+            search(
+                None,
+                Some(bob),
+                None,
+                (
+                    Some(at(3) + Duration::milliseconds(1)),
+                    Some(at(9) + Duration::milliseconds(1)),
+                ),
+            ),
+            Box::new(|i| i % 2 == 1 && (4..10).contains(&i)),
+        ),
+        (
+            "everything at once",
+            search(
+                Some("berlin"),
+                Some(ann),
+                Some(0),
+                (Some(at(0)), Some(at(13))),
+            ),
+            Box::new(|i| {
+                i % 2 == 0 && i % 3 == 0 && i < 13 && i % 4 != 3 && city_of(i) == "Berlin"
+            }),
+        ),
+    ];
+    for (what, s, pred) in &cases {
+        let mut want: Vec<OrderId> = mine
+            .iter()
+            .filter(|(i, _)| pred(*i))
+            .map(|(_, o)| o.id)
+            .collect();
+        want.reverse();
+        assert!(!want.is_empty(), "{what}: the case selects something");
+        for size in [1, 3, 100] {
+            assert_eq!(
+                walk_search(&repo, s, size).await,
+                want,
+                "{what}, page size {size}"
+            );
+        }
+    }
+    // Nothing matches: an unknown customer, text, or an empty window.
+    for s in [
+        search(None, Some(UserId::new()), None, (None, None)),
+        search(Some("nobody-here-zzz"), None, None, window),
+        search(None, Some(ann), None, (Some(at(30)), Some(at(40)))),
+    ] {
+        assert!(walk_search(&repo, &s, 5).await.is_empty(), "{s:?}");
+    }
+}
+
+/// Free text is literal: regular-expression and operator syntax in `q`
+/// matches only orders that contain exactly those characters, and never
+/// fails.
+pub async fn orders_search_text_is_literal(repo: Repo) {
+    let c = UserId::new();
+    let tag: String = unique_status("l").chars().take(10).collect();
+    let mut ids = Vec::new();
+    for name in [
+        "Dot a.c",
+        "Dot abc",
+        "Star x.*y",
+        "Brackets [a] (b) {c}",
+        "Money $where 1",
+        "Back\\slash ^caret| pipe",
+    ] {
+        let mut o = order(c, "submitted", 50, day(3));
+        o.shipping_address = Some(address(&format!("{name} {tag}"), "12345", "Town"));
+        ids.push(repo.insert(o).await.expect("insert").id);
+    }
+    let only = |q: &str, want: &[usize]| {
+        let s = OrderSearch {
+            text: text(q),
+            customer: Some(c),
+            ..Default::default()
+        };
+        let mut want: Vec<OrderId> = want.iter().map(|&k| ids[k]).collect();
+        want.reverse();
+        (s, want, q.to_owned())
+    };
+    for (s, want, q) in [
+        only("a.c", &[0]),
+        only(".*", &[2]),
+        only("x.*y", &[2]),
+        only("[a]", &[3]),
+        only("(b)", &[3]),
+        only("{c}", &[3]),
+        only("$where", &[4]),
+        only("\\", &[5]),
+        only("^caret", &[5]),
+        only("|", &[5]),
+        only("(", &[3]),
+        only("[", &[3]),
+        only("?", &[]),
+        only("a+", &[]),
+        only(r#"{"$ne": null}"#, &[]),
+        only("%", &[]),
+        only("_", &[]),
+        only("dot", &[0, 1]),
+    ] {
+        assert_eq!(walk_search(&repo, &s, 2).await, want, "q = {q:?}");
+    }
 }
 
 // ---- idempotency and the transactional outbox ------------------------

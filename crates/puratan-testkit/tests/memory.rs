@@ -22,6 +22,16 @@ mod orders {
         Some(Arc::new(MemoryOrderRepo::new()) as Arc<dyn OrderRepo>)
     );
 }
+mod orders_checkout {
+    use super::*;
+    /// An order store whose checkouts take stock from the product store.
+    fn stores() -> Option<puratan_testkit::checkout::Stores> {
+        let products = Arc::new(MemoryProductRepo::new());
+        let orders = Arc::new(MemoryOrderRepo::with_products(products.clone()));
+        Some((orders, products))
+    }
+    puratan_testkit::order_checkout_suite!(stores());
+}
 mod carts {
     use super::*;
     puratan_testkit::cart_repo_suite!(Some(Arc::new(MemoryCartRepo::new()) as Arc<dyn CartRepo>));

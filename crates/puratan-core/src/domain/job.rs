@@ -78,31 +78,57 @@ impl fmt::Display for JobId {
 }
 
 /// Where a job is: waiting in the queue, taken by an operator, or
-/// produced (ready for, or through, its quality check).
+/// produced (ready for, or through, its quality check) — or held back
+/// with its order.
+///
+/// Jobs follow their order (`JobRepo::follow_order`): while the order is
+/// on hold its waiting jobs are `parked`, when it is cancelled or refunded
+/// they are `cancelled`, and only `queued` jobs are ever claimed. Claimed
+/// and done jobs are left alone (an operator finishes or gives back what
+/// they hold).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
     Queued,
     Claimed,
     Done,
+    /// Waiting, but its order is on hold: not claimable until released.
+    Parked,
+    /// Its order was cancelled or refunded before the job was taken.
+    Cancelled,
 }
 
 impl JobStatus {
-    pub const ALL: [JobStatus; 3] = [Self::Queued, Self::Claimed, Self::Done];
+    pub const ALL: [JobStatus; 5] = [
+        Self::Queued,
+        Self::Claimed,
+        Self::Done,
+        Self::Parked,
+        Self::Cancelled,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Queued => "queued",
             Self::Claimed => "claimed",
             Self::Done => "done",
+            Self::Parked => "parked",
+            Self::Cancelled => "cancelled",
         }
+    }
+
+    /// Jobs nobody holds that follow their order: `queued` or `parked`.
+    pub fn is_waiting(self) -> bool {
+        matches!(self, Self::Queued | Self::Parked)
     }
 
     pub fn parse(s: &str) -> Result<Self, Error> {
         Self::ALL
             .into_iter()
             .find(|st| st.as_str() == s)
-            .ok_or_else(|| Error::invalid("status", "one of queued, claimed, done"))
+            .ok_or_else(|| {
+                Error::invalid("status", "one of queued, claimed, done, parked, cancelled")
+            })
     }
 }
 
@@ -135,6 +161,12 @@ pub struct Job {
     /// The quality check of this job, with its inspector and time.
     #[serde(default)]
     pub qc: Option<QcResult>,
+    /// The order version whose state this job last followed (its
+    /// creation, or `JobRepo::follow_order`): a follow for an older
+    /// order version is ignored, so the hooks of two quick transitions
+    /// (hold, release) cannot apply out of order. 0 on older data.
+    #[serde(default)]
+    pub order_version: u64,
     #[serde(default)]
     pub version: u64,
 }
@@ -165,6 +197,7 @@ impl Job {
                     done_at: None,
                     run,
                     qc: None,
+                    order_version: order.version,
                     version: 0,
                 }
             })

@@ -59,6 +59,8 @@ impl Priority {
     pub const HIGH: Self = Self(60);
     pub const NORMAL: Self = Self(50);
     pub const LOW: Self = Self(30);
+    pub const MIN: Self = Self(0);
+    pub const MAX: Self = Self(100);
 
     pub fn new(p: u8) -> Result<Self, Error> {
         if p <= 100 {

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 
 use crate::domain::{Job, JobId, JobStatus, OrderId, Priority, UserId};
-use crate::ports::{JobFilter, JobRepo, Page, PageRequest, job_queue_key, job_queue_order};
+use crate::ports::{
+    JobFilter, JobRepo, Page, PageRequest, check_follow_target, job_queue_key, job_queue_order,
+};
 use crate::{Error, Result};
 
 /// [`JobRepo`] in a map behind one lock: `claim_next` finds and claims
@@ -110,12 +112,32 @@ impl JobRepo for MemoryJobRepo {
         let mut rows = self.rows.lock();
         let mut changed = 0;
         for j in rows.values_mut() {
-            if j.order_id == order_id && j.status == JobStatus::Queued && j.priority != priority {
+            if j.order_id == order_id && j.status.is_waiting() && j.priority != priority {
                 j.priority = priority;
                 j.version += 1;
                 changed += 1;
             }
         }
         Ok(changed)
+    }
+
+    async fn follow_order(
+        &self,
+        order_id: OrderId,
+        order_version: u64,
+        to: JobStatus,
+    ) -> Result<usize> {
+        check_follow_target(to)?;
+        let mut rows = self.rows.lock();
+        let mut written = 0;
+        for j in rows.values_mut() {
+            if j.order_id == order_id && j.status.is_waiting() && j.order_version <= order_version {
+                j.status = to;
+                j.order_version = order_version;
+                j.version += 1;
+                written += 1;
+            }
+        }
+        Ok(written)
     }
 }

@@ -3,11 +3,12 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use parking_lot::Mutex;
 
-use crate::domain::{
-    Email, Order, OrderId, OrderStatus, OutboxEntry, Product, ProductId, Sku, User, UserId,
+use crate::domain::{Email, Order, OrderId, OutboxEntry, Product, ProductId, Sku, User, UserId};
+use crate::ports::{
+    OrderRepo, OrderSearch, Page, PageRequest, ProductFilter, ProductRepo, QueueFilter, UserRepo,
+    queue_key,
 };
-use crate::ports::{OrderRepo, Page, PageRequest, ProductFilter, ProductRepo, UserRepo, queue_key};
-use crate::{ConflictReason, Error, Result};
+use crate::{Error, Result};
 
 macro_rules! check_version {
     ($entity:literal, $stored:expr, $incoming:expr) => {{
@@ -98,25 +99,6 @@ impl ProductRepo for MemoryProductRepo {
             p.id.to_string()
         }))
     }
-
-    async fn reserve_stock(&self, id: &ProductId, quantity: u64) -> Result<Option<u64>> {
-        let mut rows = self.rows.lock();
-        let p = rows
-            .get_mut(id)
-            .ok_or(Error::NotFound { entity: "product" })?;
-        match p.stock {
-            None => Ok(None),
-            Some(left) if left >= quantity => {
-                p.stock = Some(left - quantity);
-                p.version += 1;
-                Ok(p.stock)
-            }
-            Some(_) => Err(Error::Conflict {
-                entity: "product",
-                reason: ConflictReason::State("not enough stock".into()),
-            }),
-        }
-    }
 }
 
 #[derive(Debug, Default)]
@@ -202,9 +184,15 @@ impl UserRepo for MemoryUserRepo {
     }
 }
 
+/// Orders, their outbox and the coupon redemption counters. Checkout
+/// ([`OrderRepo::insert_checkout`]) also takes stock from the product store
+/// it shares ([`MemoryOrderRepo::with_products`]; `new` gets a store of its
+/// own): it holds the order lock, then the product lock, for the whole
+/// write, so it is all or nothing like a database transaction.
 #[derive(Debug, Default)]
 pub struct MemoryOrderRepo {
     state: Mutex<OrderState>,
+    products: std::sync::Arc<MemoryProductRepo>,
 }
 
 #[derive(Debug, Default)]
@@ -214,22 +202,30 @@ struct OrderState {
     keys: HashMap<(UserId, String), OrderId>,
     /// Unsent outbox entries in write order.
     outbox: Vec<OutboxEntry>,
+    /// Normalised coupon code → orders that redeemed it.
+    coupons: HashMap<String, u64>,
 }
 
 impl OrderState {
-    fn insert(&mut self, mut order: Order) -> Result<Order> {
+    /// Whether `order` can be inserted (unique id and idempotency key).
+    fn check_insert(&self, order: &Order) -> Result<()> {
         if self.rows.contains_key(&order.id) {
             return Err(Error::duplicate("order", "id"));
         }
+        if let Some(i) = &order.idempotency
+            && self.keys.contains_key(&(order.customer_id, i.key.clone()))
+        {
+            return Err(Error::duplicate("order", "idempotency_key"));
+        }
+        Ok(())
+    }
+
+    fn insert(&mut self, mut order: Order) -> Result<Order> {
+        self.check_insert(&order)?;
         let key = order
             .idempotency
             .as_ref()
             .map(|i| (order.customer_id, i.key.clone()));
-        if let Some(k) = &key
-            && self.keys.contains_key(k)
-        {
-            return Err(Error::duplicate("order", "idempotency_key"));
-        }
         order.version = 1;
         if let Some(k) = key {
             self.keys.insert(k, order.id);
@@ -254,6 +250,14 @@ impl OrderState {
 impl MemoryOrderRepo {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An order store whose checkouts take stock from `products`.
+    pub fn with_products(products: std::sync::Arc<MemoryProductRepo>) -> Self {
+        Self {
+            state: Mutex::default(),
+            products,
+        }
     }
 }
 
@@ -288,6 +292,50 @@ impl OrderRepo for MemoryOrderRepo {
         let order = state.update(order)?;
         state.outbox.extend(events);
         Ok(order)
+    }
+
+    async fn insert_checkout(
+        &self,
+        order: Order,
+        events: Vec<OutboxEntry>,
+        reservations: crate::ports::Reservations,
+    ) -> Result<Order> {
+        // Check everything, then change everything, under both locks.
+        let mut state = self.state.lock();
+        state.check_insert(&order)?;
+        let mut products = self.products.rows.lock();
+        for (id, quantity) in &reservations.stock {
+            let p = products
+                .get(id)
+                .ok_or(Error::NotFound { entity: "product" })?;
+            if p.stock.is_some_and(|left| left < *quantity) {
+                return Err(Error::exhausted("product", id.as_str()));
+            }
+        }
+        for (code, cap) in &reservations.coupons {
+            let used = state.coupons.get(code).copied().unwrap_or(0);
+            if cap.is_some_and(|cap| used >= cap) {
+                return Err(Error::exhausted("coupon", code.as_str()));
+            }
+        }
+        let order = state.insert(order)?;
+        for (id, quantity) in &reservations.stock {
+            if let Some(p) = products.get_mut(id)
+                && let Some(left) = p.stock
+            {
+                p.stock = Some(left - quantity);
+                p.version += 1;
+            }
+        }
+        for (code, _) in reservations.coupons {
+            *state.coupons.entry(code).or_default() += 1;
+        }
+        state.outbox.extend(events);
+        Ok(order)
+    }
+
+    async fn coupon_redemptions(&self, code: &str) -> Result<u64> {
+        Ok(self.state.lock().coupons.get(code).copied().unwrap_or(0))
     }
 
     async fn get_by_idempotency_key(&self, customer: UserId, key: &str) -> Result<Order> {
@@ -329,11 +377,7 @@ impl OrderRepo for MemoryOrderRepo {
         Ok(Page::from_overfetch(items, page.size(), |o| o.id))
     }
 
-    async fn list_by_status(
-        &self,
-        status: &OrderStatus,
-        page: &PageRequest,
-    ) -> Result<Page<Order>> {
+    async fn list_queue(&self, filter: &QueueFilter, page: &PageRequest) -> Result<Page<Order>> {
         let after: Option<(u8, i64, String)> =
             page.after.as_ref().map(|c| c.decode()).transpose()?;
         let state = self.state.lock();
@@ -342,11 +386,24 @@ impl OrderRepo for MemoryOrderRepo {
         let mut items: Vec<&Order> = state
             .rows
             .values()
-            .filter(|o| &o.status == status)
+            .filter(|o| filter.matches(o))
             .filter(|o| after.as_ref().is_none_or(|a| sort(&queue_key(o)) > sort(a)))
             .collect();
         items.sort_by_key(|o| sort(&queue_key(o)));
         let items = items.into_iter().take(page.size() + 1).cloned().collect();
         Ok(Page::from_overfetch(items, page.size(), queue_key))
+    }
+
+    async fn search(&self, search: &OrderSearch, page: &PageRequest) -> Result<Page<Order>> {
+        let before: Option<OrderId> = page.after.as_ref().map(|c| c.decode()).transpose()?;
+        let state = self.state.lock();
+        let mut items: Vec<&Order> = state
+            .rows
+            .values()
+            .filter(|o| before.is_none_or(|b| o.id < b) && search.matches(o))
+            .collect();
+        items.sort_by_key(|o| std::cmp::Reverse(o.id));
+        let items = items.into_iter().take(page.size() + 1).cloned().collect();
+        Ok(Page::from_overfetch(items, page.size(), |o| o.id))
     }
 }

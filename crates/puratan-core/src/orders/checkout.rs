@@ -6,23 +6,32 @@
 //!    so a retry still works after its quotes expired.
 //! 2. Every line's quote must be valid, price exactly this line, and
 //!    re-price to its signed total; the sum must equal the client's total.
-//! 3. Products must be active; stock-controlled ones are reserved.
+//! 3. Products must be active.
 //! 4. The order is created in the workflow's initial state and `submit`
 //!    is fired through the engine; order + `order.created` +
-//!    `order.status_changed` are written in one transaction.
-//! 5. Losing an insert race on the same key releases the stock and
+//!    `order.status_changed` + the stock it takes + one redemption of each
+//!    coupon its quotes applied are written in **one transaction**
+//!    (`OrderRepo::insert_checkout`): a checkout that fails, or a process
+//!    killed half-way, takes nothing. Too little stock is `OutOfStock`, a
+//!    coupon at its `max_redemptions` is `CouponExhausted`.
+//! 5. Losing a race on the same key (the unique key, or the last units)
 //!    returns the winner.
+//!
+//! Coupon redemptions are never given back: cancelling or refunding an
+//! order leaves the count as it is, so `max_redemptions` bounds how many
+//! orders were placed with the coupon.
 
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 
 use super::error::OrderError;
 use super::quote::{PricedQuote, QuoteCheck, check_line};
-use super::{OrderService, events, idempotency, stock};
+use super::{OrderService, events, idempotency, reservations};
 use crate::domain::{
     CartLine, Idempotency, Money, Order, OrderId, OrderLine, Priority, ShippingAddress,
     StatusChange, UserId, validate_lines,
 };
+use crate::ports::Reservations;
 use crate::workflow::{Actor, GuardContext};
 use crate::{ConflictReason, Error};
 
@@ -67,9 +76,10 @@ impl OrderService {
         }
 
         let priced = self.price(&req)?;
-        let demand = stock::demand(&cart_lines);
+        let reserve = reservations::of(&cart_lines, &priced);
+        let mut seen = std::collections::BTreeSet::new();
         for (i, (line, _)) in req.lines.iter().enumerate() {
-            if !demand.contains_key(&line.product_id) {
+            if !seen.insert(&line.product_id) {
                 continue;
             }
             match self.products.get(&line.product_id).await {
@@ -84,40 +94,31 @@ impl OrderService {
             }
         }
 
-        let taken = match stock::reserve(self.products.as_ref(), &demand).await {
-            Ok(t) => t,
-            Err(e) => {
-                // A concurrent request with this key may have won the
-                // last units: then this is its replay.
-                return match self.replay(&req, &fingerprint).await? {
-                    Some(done) => Ok(done),
-                    None => Err(e),
-                };
-            }
-        };
-
         let result = self
-            .create(&req, &cart_lines, priced, address, fingerprint.clone())
+            .create(
+                &req,
+                &cart_lines,
+                priced,
+                address,
+                fingerprint.clone(),
+                reserve,
+            )
             .await;
         match result {
             Ok(order) => Ok(CheckoutOutcome {
                 order,
                 replayed: false,
             }),
-            Err(e) => {
-                stock::release(self.products.as_ref(), &taken).await;
-                if matches!(
-                    e,
-                    OrderError::Store(Error::Conflict {
-                        reason: ConflictReason::Duplicate { .. },
-                        ..
-                    })
-                ) && let Some(done) = self.replay(&req, &fingerprint).await?
-                {
-                    return Ok(done);
+            // A concurrent request with this key may have won (the unique
+            // key, or the last units or redemptions): then this is its
+            // replay.
+            Err(OrderError::Store(e @ Error::Conflict { .. })) => {
+                match self.replay(&req, &fingerprint).await? {
+                    Some(done) => Ok(done),
+                    None => Err(exhausted(e)),
                 }
-                Err(e)
             }
+            Err(e) => Err(e),
         }
     }
 
@@ -183,7 +184,7 @@ impl OrderService {
     }
 
     /// Builds the order in the initial state, fires `submit`, and writes
-    /// it with its events.
+    /// it with its events and reservations in one transaction.
     async fn create(
         &self,
         req: &CheckoutRequest,
@@ -191,6 +192,7 @@ impl OrderService {
         priced: Vec<PricedQuote>,
         address: ShippingAddress,
         fingerprint: String,
+        reserve: Reservations,
     ) -> Result<Order, OrderError> {
         let now = req.now;
         let lines: Vec<OrderLine> = cart_lines
@@ -245,6 +247,22 @@ impl OrderService {
         outcome.apply_to(&mut order);
         let mut outbox = vec![events::created(&order, now)];
         outbox.extend(events::transition(&order, &outcome, 1));
-        Ok(self.orders.insert_with_outbox(order, outbox).await?)
+        Ok(self.orders.insert_checkout(order, outbox, reserve).await?)
+    }
+}
+
+/// The checkout error of a store conflict: too little stock or a coupon
+/// at its cap have their own errors.
+fn exhausted(e: Error) -> OrderError {
+    match e {
+        Error::Conflict {
+            entity: "product",
+            reason: ConflictReason::Exhausted { key },
+        } => OrderError::OutOfStock { product_id: key },
+        Error::Conflict {
+            entity: "coupon",
+            reason: ConflictReason::Exhausted { key },
+        } => OrderError::CouponExhausted { code: key },
+        other => OrderError::Store(other),
     }
 }

@@ -43,6 +43,11 @@ pub enum OrderError {
     #[error("not enough stock left of {product_id}")]
     OutOfStock { product_id: String },
 
+    /// The coupon has been redeemed by as many orders as its
+    /// `max_redemptions` allows (`code` is the normalised code).
+    #[error("coupon {code} has reached its maximum number of redemptions")]
+    CouponExhausted { code: String },
+
     /// The `Idempotency-Key` is missing or malformed.
     #[error("invalid Idempotency-Key: {reason}")]
     InvalidIdempotencyKey { reason: &'static str },
@@ -72,6 +77,7 @@ impl OrderError {
             Self::ProductUnavailable { .. } => "product_unavailable",
             Self::TotalMismatch { .. } => "total_mismatch",
             Self::OutOfStock { .. } => "out_of_stock",
+            Self::CouponExhausted { .. } => "coupon_exhausted",
             Self::InvalidIdempotencyKey { .. } => "invalid_idempotency_key",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::Workflow(e) => e.code(),

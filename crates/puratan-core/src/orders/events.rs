@@ -11,6 +11,7 @@ use crate::workflow::TransitionOutcome;
 
 pub const ORDER_CREATED: &str = "order.created";
 pub const ORDER_STATUS_CHANGED: &str = "order.status_changed";
+pub const ORDER_UPDATED: &str = "order.updated";
 
 /// `order.created` (`puratan.order.created/v1`).
 #[derive(Debug, Serialize)]
@@ -40,6 +41,25 @@ pub struct StatusChangedV1<'a> {
     /// The user who fired it; `null` for the system.
     pub actor: Option<UserId>,
     pub reason: Option<&'a str>,
+    /// The order's version after this change.
+    pub version: u64,
+    pub at: DateTime<Utc>,
+}
+
+/// `order.updated` (`puratan.order.updated/v1`): the order changed
+/// without a status change. A status change is announced by the
+/// transition's own events instead, never by this one.
+#[derive(Debug, Serialize)]
+pub struct OrderUpdatedV1<'a> {
+    pub schema: &'static str,
+    pub event_id: &'a str,
+    pub order_id: OrderId,
+    pub customer_id: UserId,
+    /// What changed, as dotted field names of the order (`priority`,
+    /// `payment`, `proofs`, `shipment.events`, …; docs/events.md).
+    pub changed: &'a [&'a str],
+    /// The user who changed it; `null` for the system.
+    pub actor: Option<UserId>,
     /// The order's version after this change.
     pub version: u64,
     pub at: DateTime<Utc>,
@@ -81,6 +101,39 @@ pub fn created(order: &Order, at: DateTime<Utc>) -> OutboxEntry {
         order.id,
         ORDER_CREATED,
         ORDER_CREATED.to_owned(),
+        id,
+        payload,
+        at,
+    )
+}
+
+/// `order.updated` for a write of `order` that changes `changed` but not
+/// its status (routing key `order.updated`), `version` being the order's
+/// version once written. Write it with the change
+/// (`OrderRepo::update_with_outbox`).
+pub fn updated(
+    order: &Order,
+    changed: &[&str],
+    actor: Option<UserId>,
+    version: u64,
+    at: DateTime<Utc>,
+) -> OutboxEntry {
+    let id = uuid::Uuid::now_v7().to_string();
+    let payload = serde_json::to_string(&OrderUpdatedV1 {
+        schema: "puratan.order.updated/v1",
+        event_id: &id,
+        order_id: order.id,
+        customer_id: order.customer_id,
+        changed,
+        actor,
+        version,
+        at,
+    })
+    .unwrap_or_default();
+    entry(
+        order.id,
+        ORDER_UPDATED,
+        ORDER_UPDATED.to_owned(),
         id,
         payload,
         at,

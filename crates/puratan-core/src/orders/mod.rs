@@ -3,10 +3,12 @@
 //! * [`OrderService::checkout`] (checkout.rs) turns verified cart lines
 //!   into a submitted order, once per `Idempotency-Key` per customer:
 //!   quotes must be valid and re-price to what was signed, the total must
-//!   match the client's, stock-controlled products are reserved (never
-//!   oversold; released again when the checkout fails), and the order is
-//!   created in the workflow's initial state and submitted through the
-//!   [`Engine`](crate::workflow::Engine).
+//!   match the client's, and the order is created in the workflow's
+//!   initial state and submitted through the
+//!   [`Engine`](crate::workflow::Engine). The order, its events, the stock
+//!   it takes (never oversold) and one redemption of each coupon its
+//!   quotes applied (never beyond the coupon's `max_redemptions`) are
+//!   written in one transaction (`OrderRepo::insert_checkout`).
 //! * [`OrderService::transition`] (transition.rs) fires any workflow
 //!   transition with optimistic concurrency.
 //!
@@ -24,7 +26,7 @@ mod error;
 pub mod events;
 mod idempotency;
 mod quote;
-mod stock;
+mod reservations;
 mod transition;
 
 #[cfg(test)]
@@ -35,7 +37,7 @@ use std::sync::Arc;
 pub use checkout::{CheckoutOutcome, CheckoutRequest};
 pub use error::OrderError;
 pub use idempotency::{MAX_KEY_LEN, fingerprint, validate_key};
-pub use quote::{PricedQuote, QuoteCheck, check_line};
+pub use quote::{PricedQuote, QuoteCheck, QuoteCoupon, check_line};
 pub use transition::TransitionRequest;
 
 use crate::ports::{OrderRepo, ProductRepo};

@@ -34,6 +34,18 @@ pub struct PricedQuote {
     pub valid_until: DateTime<Utc>,
     /// When production would be finished (the quote's ship date), if known.
     pub ready_at: Option<DateTime<Utc>>,
+    /// The coupon the re-priced quote applied, if any: checkout counts one
+    /// redemption of it per order.
+    pub coupon: Option<QuoteCoupon>,
+}
+
+/// A coupon as checkout counts it: the normalised (lower-cased) code the
+/// pricing catalog compares, and its `max_redemptions` in the catalog
+/// version the quote was priced with (`None` = unlimited).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuoteCoupon {
+    pub code: String,
+    pub max_redemptions: Option<u64>,
 }
 
 /// The line's price, or why the quote does not price it.

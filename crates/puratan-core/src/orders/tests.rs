@@ -38,8 +38,8 @@ struct Fixture {
 }
 
 async fn fixture(stock: &[(&str, Option<u64>)]) -> Fixture {
-    let orders = Arc::new(MemoryOrderRepo::new());
     let products = Arc::new(MemoryProductRepo::new());
+    let orders = Arc::new(MemoryOrderRepo::with_products(products.clone()));
     for (i, (id, s)) in stock.iter().enumerate() {
         products
             .insert(Product {
@@ -88,7 +88,22 @@ fn valid(product: &str, quantity: u32, cents: i64) -> QuoteCheck {
         repriced_total: eur(cents),
         valid_until: now() + Duration::days(14),
         ready_at: Some(now() + Duration::days(5)),
+        coupon: None,
     })
+}
+
+/// `valid`, with the quote having applied `coupon` (capped at `cap`).
+fn with_coupon(check: QuoteCheck, coupon: &str, cap: Option<u64>) -> QuoteCheck {
+    match check {
+        QuoteCheck::Valid(q) => QuoteCheck::Valid(PricedQuote {
+            coupon: Some(QuoteCoupon {
+                code: coupon.into(),
+                max_redemptions: cap,
+            }),
+            ..q
+        }),
+        other => other,
+    }
 }
 
 fn address() -> ShippingAddress {
@@ -284,7 +299,7 @@ async fn bad_quotes_and_totals_are_refused_without_side_effects() {
 }
 
 #[tokio::test]
-async fn a_failed_line_releases_the_stock_of_the_others() {
+async fn a_failed_line_takes_no_stock_of_the_others() {
     let f = fixture(&[("a-item", Some(10)), ("b-item", Some(1))]).await;
     let err = f
         .service
@@ -531,4 +546,135 @@ async fn transitions_go_through_the_engine_with_version_checks() {
         (p["from"].as_str(), p["to"].as_str(), p["version"].as_u64()),
         (Some("submitted"), Some("cancelled"), Some(2))
     );
+}
+
+#[tokio::test]
+async fn a_coupon_counts_once_per_order_and_stops_at_its_cap() {
+    let f = fixture(&[("poster-a3", None), ("flyer-a5", Some(1))]).await;
+    let ann = UserId::new();
+    // Two lines with the same coupon: one redemption. The caps differ
+    // (quotes of two catalog versions): the smaller one applies.
+    let two_lines = request(
+        ann,
+        "c1",
+        vec![
+            (
+                line("poster-a3", 1),
+                with_coupon(valid("poster-a3", 1, 1000), "spring", Some(3)),
+            ),
+            (
+                line("poster-a3", 2),
+                with_coupon(valid("poster-a3", 2, 2000), "spring", Some(2)),
+            ),
+        ],
+        3000,
+    );
+    f.service
+        .checkout(two_lines.clone())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(f.orders.coupon_redemptions("spring").await.ok(), Some(1));
+    // A replay counts nothing.
+    let again = f
+        .service
+        .checkout(two_lines)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(again.replayed);
+    assert_eq!(f.orders.coupon_redemptions("spring").await.ok(), Some(1));
+    // A checkout that fails for another reason (stock) counts nothing.
+    let short = request(
+        ann,
+        "c2",
+        vec![
+            (
+                line("poster-a3", 1),
+                with_coupon(valid("poster-a3", 1, 1000), "spring", Some(2)),
+            ),
+            (line("flyer-a5", 2), valid("flyer-a5", 2, 200)),
+        ],
+        1200,
+    );
+    assert_eq!(
+        f.service
+            .checkout(short)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.code()),
+        Err("out_of_stock")
+    );
+    assert_eq!(f.orders.coupon_redemptions("spring").await.ok(), Some(1));
+    let one = |key: &str| {
+        request(
+            ann,
+            key,
+            vec![(
+                line("poster-a3", 1),
+                with_coupon(valid("poster-a3", 1, 1000), "spring", Some(2)),
+            )],
+            1000,
+        )
+    };
+    f.service
+        .checkout(one("c3"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = f
+        .service
+        .checkout(one("c4"))
+        .await
+        .map(|_| ())
+        .expect_err("cap reached");
+    assert!(
+        matches!(&err, OrderError::CouponExhausted { code } if code == "spring"),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), "coupon_exhausted");
+    assert_eq!(f.orders.coupon_redemptions("spring").await.ok(), Some(2));
+    // The refused checkout stored nothing: 2 orders, 2 × 2 events.
+    assert_eq!(
+        f.orders.outbox_pending(100).await.unwrap_or_default().len(),
+        4
+    );
+    // Uncapped coupons are counted too; other codes are independent.
+    let mut free = one("c5");
+    free.lines[0].1 = with_coupon(valid("poster-a3", 1, 1000), "open", None);
+    f.service
+        .checkout(free)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(f.orders.coupon_redemptions("open").await.ok(), Some(1));
+    assert_eq!(f.orders.coupon_redemptions("never").await.ok(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_checkouts_never_redeem_a_coupon_beyond_its_cap() {
+    let f = fixture(&[("poster-a3", None)]).await;
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let s = f.service.clone();
+            let req = request(
+                UserId::new(),
+                &format!("k{i}"),
+                vec![(
+                    line("poster-a3", 1),
+                    with_coupon(valid("poster-a3", 1, 1000), "five", Some(5)),
+                )],
+                1000,
+            );
+            tokio::spawn(async move { s.checkout(req).await.map(|_| ()).map_err(|e| e.code()) })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap_or_else(|e| panic!("{e}")));
+    }
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 5);
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, Ok(()) | Err("coupon_exhausted"))),
+        "{results:?}"
+    );
+    assert_eq!(f.orders.coupon_redemptions("five").await.ok(), Some(5));
 }

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::Result;
+use crate::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -131,7 +131,10 @@ pub trait Acker: Send + Sync + std::fmt::Debug {
 
 #[async_trait]
 pub trait Subscriber: Send {
-    /// Waits for the next delivery; `Ok(None)` when the subscription ended.
+    /// Waits for the next delivery; `Ok(None)` when the subscription ended
+    /// for good (e.g. its bus was dropped). `Unavailable` when the broker
+    /// cannot be reached right now: adapters that reconnect re-subscribe on
+    /// a later call, so callers back off and call again.
     async fn next(&mut self) -> Result<Option<Delivery>>;
 }
 
@@ -140,6 +143,28 @@ pub trait EventBus: Send + Sync + 'static {
     /// Publishes and returns once the broker has taken responsibility for
     /// the message (publisher confirm).
     async fn publish(&self, exchange: Exchange, routing_key: &str, message: Message) -> Result<()>;
+
+    /// Publishes `batch` (routing key, message) in order and returns how
+    /// many of them, from the start, the broker took responsibility for,
+    /// plus the error that stopped the rest. Messages after the first
+    /// failure may have been taken too: a caller that publishes them again
+    /// creates duplicates, never gaps, and never reorders what it saw
+    /// confirmed. Adapters override the default (one `publish` at a time)
+    /// to keep many messages in flight.
+    async fn publish_all(
+        &self,
+        exchange: Exchange,
+        batch: Vec<(String, Message)>,
+    ) -> (usize, Option<Error>) {
+        let n = batch.len();
+        for (i, (key, message)) in batch.into_iter().enumerate() {
+            if let Err(e) = self.publish(exchange, &key, message).await {
+                return (i, Some(e));
+            }
+        }
+        (n, None)
+    }
+
     async fn subscribe(&self, subscription: Subscription) -> Result<Box<dyn Subscriber>>;
 }
 

@@ -34,9 +34,12 @@ pub use file_repo::{
 };
 pub use files::{FileStore, validate_key};
 pub use inbox::{InAppNotification, InboxRepo, MAX_MESSAGE_ID_LEN, check_processed_key};
-pub use jobs::{JobFilter, JobRepo, job_queue_key, job_queue_order};
+pub use jobs::{JobFilter, JobRepo, check_follow_target, job_queue_key, job_queue_order};
 pub use notify::{Notification, NotificationKind, Notifier};
 pub use paging::{Cursor, Page, PageRequest};
 pub use ratelimit::{Quota, RateLimitDecision, RateLimitStore};
-pub use repos::{OrderRepo, ProductFilter, ProductRepo, UserRepo, queue_key};
+pub use repos::{
+    OrderRepo, OrderSearch, ProductFilter, ProductRepo, QueueFilter, Reservations, SearchText,
+    UserRepo, queue_key,
+};
 pub use session::{Session, SessionStore};

@@ -1,10 +1,12 @@
 use async_trait::async_trait;
 
+use chrono::{DateTime, Utc};
+
 use super::{Page, PageRequest};
 use crate::Result;
 use crate::domain::{
-    Category, Email, Order, OrderId, OrderStatus, OutboxEntry, Product, ProductId, Sku, Tag, User,
-    UserId,
+    Category, Email, Order, OrderId, OrderStatus, OutboxEntry, Priority, Product, ProductId, Sku,
+    Tag, User, UserId, text,
 };
 
 /// Optimistic concurrency, the same for every repository:
@@ -24,10 +26,6 @@ pub trait ProductRepo: Send + Sync + 'static {
     async fn delete(&self, id: &ProductId) -> Result<()>;
     /// Products ordered by id.
     async fn list(&self, filter: &ProductFilter, page: &PageRequest) -> Result<Page<Product>>;
-    /// Atomically takes `quantity` units from stock; `Conflict { State }`
-    /// when fewer are left (never oversells), a no-op for products without
-    /// stock control. Returns the units left.
-    async fn reserve_stock(&self, id: &ProductId, quantity: u64) -> Result<Option<u64>>;
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,6 +56,20 @@ pub trait UserRepo: Send + Sync + 'static {
     async fn list(&self, page: &PageRequest) -> Result<Page<User>>;
 }
 
+/// What a checkout takes from shared counters, written in the order's
+/// transaction by [`OrderRepo::insert_checkout`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reservations {
+    /// Units to take per product, each product at most once. A
+    /// stock-controlled product loses them (never below zero); a product
+    /// without stock control is left alone.
+    pub stock: Vec<(ProductId, u64)>,
+    /// One redemption per coupon — each normalised (lower-cased) code at
+    /// most once, whatever the number of lines using it — with the
+    /// coupon's cap (`max_redemptions`; `None` = unlimited).
+    pub coupons: Vec<(String, Option<u64>)>,
+}
+
 /// Orders, with optimistic concurrency like every repository, plus:
 ///
 /// * **Idempotency**: `(customer_id, idempotency.key)` is unique; a second
@@ -72,6 +84,12 @@ pub trait UserRepo: Send + Sync + 'static {
 ///   entries oldest first (per order in write order);
 ///   [`outbox_mark_sent`](Self::outbox_mark_sent) removes them from the
 ///   pending set (unknown ids are ignored, so marking twice is harmless).
+/// * **Checkout**: [`insert_checkout`](Self::insert_checkout) writes the
+///   order, its events, the stock it takes and the coupon redemptions it
+///   counts in one transaction. Redemption counters are keyed by the
+///   normalised coupon code and only ever grow: cancelling or refunding
+///   an order does not give its redemption back (a cap bounds how many
+///   orders were *placed* with the coupon).
 #[async_trait]
 pub trait OrderRepo: Send + Sync + 'static {
     async fn insert(&self, order: Order) -> Result<Order>;
@@ -82,6 +100,25 @@ pub trait OrderRepo: Send + Sync + 'static {
     /// `update` (version-checked), plus `events` in the outbox, in one
     /// transaction: a stale version stores neither.
     async fn update_with_outbox(&self, order: Order, events: Vec<OutboxEntry>) -> Result<Order>;
+    /// The checkout write, all or nothing: `insert` (a duplicate id or
+    /// idempotency key is `Conflict { Duplicate }`), `events` in the
+    /// outbox, every `reservations.stock` decrement and one redemption of
+    /// every `reservations.coupons` code, in one transaction. A product
+    /// with fewer units left than asked is `Conflict { entity: "product",
+    /// reason: Exhausted { key: <product id> } }`; a coupon whose count
+    /// has reached its cap is `Conflict { entity: "coupon", reason:
+    /// Exhausted { key: <code> } }`; an unknown product is `NotFound`.
+    /// On any error nothing is stored. Concurrent checkouts never take
+    /// more units than there are nor count more redemptions than the cap.
+    async fn insert_checkout(
+        &self,
+        order: Order,
+        events: Vec<OutboxEntry>,
+        reservations: Reservations,
+    ) -> Result<Order>;
+    /// How many orders redeemed the coupon with this normalised code
+    /// (0 when none did).
+    async fn coupon_redemptions(&self, code: &str) -> Result<u64>;
     /// The customer's order submitted with this `Idempotency-Key`.
     async fn get_by_idempotency_key(&self, customer: UserId, key: &str) -> Result<Order>;
     /// Up to `limit` unsent outbox entries, oldest first.
@@ -90,10 +127,201 @@ pub trait OrderRepo: Send + Sync + 'static {
     async fn outbox_mark_sent(&self, ids: &[String]) -> Result<()>;
     /// A customer's orders, newest first.
     async fn list_by_customer(&self, customer: UserId, page: &PageRequest) -> Result<Page<Order>>;
-    /// Orders in `status` in production order: priority descending, then
-    /// due date ascending, then id (submission order) ascending.
-    async fn list_by_status(&self, status: &OrderStatus, page: &PageRequest)
-    -> Result<Page<Order>>;
+    /// The production queue: orders matching `filter` (see
+    /// [`QueueFilter::matches`]) in production order — priority
+    /// descending, then due date ascending, then id (submission order)
+    /// ascending. The cursor is [`queue_key`] of the last order shown.
+    /// The store filters while it reads, so every page is full unless it
+    /// is the last.
+    async fn list_queue(&self, filter: &QueueFilter, page: &PageRequest) -> Result<Page<Order>>;
+    /// Staff order search: orders matching `search` (see
+    /// [`OrderSearch::matches`]), newest first; the cursor is the id of
+    /// the last order shown.
+    async fn search(&self, search: &OrderSearch, page: &PageRequest) -> Result<Page<Order>>;
+}
+
+/// Which orders [`OrderRepo::list_queue`] shows: one workflow state,
+/// optionally a priority range and a due-date window. Dates compare at
+/// millisecond precision (as the queue sorts); the window is half-open,
+/// `due_after <= due < due_before`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueFilter {
+    pub status: OrderStatus,
+    /// Lowest priority shown (inclusive).
+    pub min_priority: Option<Priority>,
+    /// Highest priority shown (inclusive).
+    pub max_priority: Option<Priority>,
+    /// Due at or after this instant.
+    pub due_after: Option<DateTime<Utc>>,
+    /// Due strictly before this instant.
+    pub due_before: Option<DateTime<Utc>>,
+}
+
+impl QueueFilter {
+    /// Every order in `status`.
+    pub fn status(status: OrderStatus) -> Self {
+        Self {
+            status,
+            min_priority: None,
+            max_priority: None,
+            due_after: None,
+            due_before: None,
+        }
+    }
+
+    /// The priority range as numbers, inclusive (`0..=100` when open).
+    pub fn priority_bounds(&self) -> (u8, u8) {
+        (
+            self.min_priority.map_or(Priority::MIN.get(), Priority::get),
+            self.max_priority.map_or(Priority::MAX.get(), Priority::get),
+        )
+    }
+
+    /// The due window in epoch milliseconds, `lo <= due_ms < hi`
+    /// (`i64::MIN` / `i64::MAX` when open).
+    pub fn due_bounds_ms(&self) -> (i64, i64) {
+        (
+            self.due_after.map_or(i64::MIN, |t| t.timestamp_millis()),
+            self.due_before.map_or(i64::MAX, |t| t.timestamp_millis()),
+        )
+    }
+
+    /// Whether the filter can match anything at all.
+    pub fn is_satisfiable(&self) -> bool {
+        let (pl, ph) = self.priority_bounds();
+        let (dl, dh) = self.due_bounds_ms();
+        pl <= ph && dl < dh
+    }
+
+    /// The reference semantics every backend implements.
+    pub fn matches(&self, o: &Order) -> bool {
+        let (pl, ph) = self.priority_bounds();
+        let (dl, dh) = self.due_bounds_ms();
+        let due = o.due_at.timestamp_millis();
+        o.status == self.status && (pl..=ph).contains(&o.priority.get()) && dl <= due && due < dh
+    }
+}
+
+/// What the free text `q` of the staff order search looks for; build it
+/// with [`SearchText::parse`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchText {
+    /// `q` was a complete order id: exactly that order.
+    Id(OrderId),
+    /// Lower-cased, normalised text: orders whose id starts with it (only
+    /// when it could be an id prefix, see [`SearchText::id_prefix`]) or
+    /// whose shipping name, city or postal code contains it, ignoring case.
+    Text(String),
+}
+
+impl SearchText {
+    /// Longest accepted `q`, in characters.
+    pub const MAX_CHARS: usize = 100;
+    /// Shortest text that is also tried as an id prefix (a single digit
+    /// would otherwise match every order of the same decade).
+    pub const MIN_ID_PREFIX: usize = 4;
+
+    /// Validates and normalises `q`: NFC, no control characters, 1–100
+    /// characters after trimming; `Ok(None)` for blank input. Everything
+    /// else is literal text — `.*`, `$where` or `{"$ne": 1}` only match
+    /// orders that contain those characters.
+    pub fn parse(raw: &str) -> Result<Option<Self>> {
+        // Refuse huge input before normalising it.
+        if raw.len() > Self::MAX_CHARS * 4 {
+            return Err(crate::Error::invalid(
+                "q",
+                format!("must be at most {} characters", Self::MAX_CHARS),
+            ));
+        }
+        if raw.trim().is_empty() {
+            return Ok(None);
+        }
+        let cleaned = text::clean("q", raw, Self::MAX_CHARS, false)?;
+        if cleaned.len() == 36
+            && let Ok(id) = OrderId::parse(&cleaned)
+        {
+            return Ok(Some(Self::Id(id)));
+        }
+        Ok(Some(Self::Text(cleaned.to_lowercase())))
+    }
+
+    /// The text as an id prefix, if it could be one: at least
+    /// [`MIN_ID_PREFIX`](Self::MIN_ID_PREFIX) characters of `0-9`, `a-f`
+    /// and `-` (ids are stored lower-case).
+    pub fn id_prefix(&self) -> Option<&str> {
+        match self {
+            Self::Text(t)
+                if t.len() >= Self::MIN_ID_PREFIX
+                    && t.len() <= 36
+                    && t.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') =>
+            {
+                Some(t)
+            }
+            _ => None,
+        }
+    }
+
+    /// The reference semantics every backend implements.
+    pub fn matches(&self, o: &Order) -> bool {
+        match self {
+            Self::Id(id) => o.id == *id,
+            Self::Text(t) => {
+                self.id_prefix()
+                    .is_some_and(|p| o.id.to_string().starts_with(p))
+                    || o.shipping_address.as_ref().is_some_and(|a| {
+                        [&a.name, &a.city, &a.postal_code]
+                            .iter()
+                            .any(|f| f.to_lowercase().contains(t.as_str()))
+                    })
+            }
+        }
+    }
+}
+
+/// The staff order search ([`OrderRepo::search`]): every field that is
+/// set must match. The creation time of an order is the timestamp of its
+/// id (a UUIDv7, millisecond precision); the window is half-open,
+/// `created_after <= created < created_before`, and is applied as a range
+/// of ids ([`OrderSearch::id_bounds`]), so it needs no extra column.
+/// Resolving an e-mail address to a customer is the caller's job.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderSearch {
+    pub text: Option<SearchText>,
+    pub customer: Option<UserId>,
+    pub status: Option<OrderStatus>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+}
+
+impl OrderSearch {
+    /// The smallest id string created at `t` or later: the UUIDv7
+    /// timestamp (48 bits of epoch milliseconds, clamped) as the first
+    /// twelve hex digits, hyphenated as ids are. Every canonical id of a
+    /// later instant compares greater, every one of an earlier instant
+    /// smaller.
+    pub fn id_floor(t: DateTime<Utc>) -> String {
+        let ms = t.timestamp_millis().clamp(0, (1_i64 << 48) - 1);
+        format!("{:08x}-{:04x}-", ms >> 16, ms & 0xffff)
+    }
+
+    /// The creation window as id bounds: `lo <= id` and `id < hi`.
+    pub fn id_bounds(&self) -> (Option<String>, Option<String>) {
+        (
+            self.created_after.map(Self::id_floor),
+            self.created_before.map(Self::id_floor),
+        )
+    }
+
+    /// The reference semantics every backend implements.
+    pub fn matches(&self, o: &Order) -> bool {
+        let id = o.id.to_string();
+        let (lo, hi) = self.id_bounds();
+        self.customer.is_none_or(|c| o.customer_id == c)
+            && self.status.as_ref().is_none_or(|s| &o.status == s)
+            && lo.is_none_or(|lo| id >= lo)
+            && hi.is_none_or(|hi| id < hi)
+            && self.text.as_ref().is_none_or(|t| t.matches(o))
+    }
 }
 
 /// Sort key of the production queue; shared so every backend pages alike.

@@ -186,6 +186,37 @@ impl Engine {
             .collect()
     }
 
+    /// The guards [`fire`](Self::fire) may evaluate when `transition` is
+    /// fired from `state`: the transition's own (when it leaves `state`),
+    /// those of every exclusive transition out of `state` (they may
+    /// pre-empt it, and the refusal lists the allowed transitions), and
+    /// `qc_failed` when the transition's reason is built from the QC
+    /// failures. A caller needs to look up only these facts for the
+    /// [`GuardContext`]; the others may stay at their defaults without
+    /// changing the outcome. No duplicates, in first-seen order.
+    pub fn consulted_guards(&self, state: &OrderStatus, transition: &str) -> Vec<Guard> {
+        let mut out: Vec<Guard> = Vec::new();
+        let mut add = |g: Guard| {
+            if !out.contains(&g) {
+                out.push(g);
+            }
+        };
+        if let Some(t) = self
+            .workflow
+            .transition(transition)
+            .filter(|t| t.leaves(state))
+        {
+            t.guards.iter().copied().for_each(&mut add);
+            if t.reason == ReasonPolicy::QcFailures {
+                add(Guard::QcFailed);
+            }
+        }
+        for t in self.workflow.outgoing(state).filter(|t| t.exclusive) {
+            t.guards.iter().copied().for_each(&mut add);
+        }
+        out
+    }
+
     /// Fire `transition` on `order`. Pure: returns the new status, the
     /// history entry and the events; the caller persists them (with
     /// optimistic concurrency) and publishes the events.

@@ -37,6 +37,18 @@ impl PriorityClass {
             .unwrap_or(Self::Low)
     }
 
+    /// The priorities [`of`](Self::of) puts in this class, inclusive:
+    /// rush 80–100, high 60–79, normal 50–59, low 0–49.
+    pub fn range(self) -> (Priority, Priority) {
+        let below = |c: Self| Priority::new(c.priority().get() - 1).unwrap_or(c.priority());
+        match self {
+            Self::Rush => (Priority::RUSH, Priority::MAX),
+            Self::High => (Priority::HIGH, below(Self::Rush)),
+            Self::Normal => (Priority::NORMAL, below(Self::High)),
+            Self::Low => (Priority::MIN, below(Self::Normal)),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Rush => "rush",

@@ -1372,6 +1372,17 @@ fn priority_classes() {
         assert_eq!(PriorityClass::of(c.priority()), c);
     }
     assert_eq!(PriorityClass::parse("urgent"), None);
+    // The ranges are exactly the priorities `of` puts in each class.
+    for n in 0..=100 {
+        let c = PriorityClass::of(p(n));
+        let (lo, hi) = c.range();
+        assert!(lo <= p(n) && p(n) <= hi, "{n} in {}", c.name());
+        for other in PriorityClass::ALL.into_iter().filter(|o| *o != c) {
+            let (lo, hi) = other.range();
+            assert!(!(lo <= p(n) && p(n) <= hi), "{n} also in {}", other.name());
+        }
+    }
+    assert_eq!(PriorityClass::High.range(), (p(60), p(79)));
 }
 
 #[test]
@@ -1820,4 +1831,91 @@ fn random_workflows_never_panic_and_valid_ones_fire_safely() {
         "{valid} valid, {invalid} invalid: {codes:?}"
     );
     assert!(codes.len() >= 5, "{codes:?}");
+}
+
+// ---------------------------------------------------------------------
+// Which guard facts a caller must look up
+// ---------------------------------------------------------------------
+
+/// `ctx` with every fact `consulted` does not name reset to its default.
+fn only(ctx: &GuardContext, consulted: &[Guard]) -> GuardContext {
+    let has = |g: Guard| consulted.contains(&g);
+    GuardContext {
+        files_passed_preflight: has(Guard::FilesPassedPreflight) && ctx.files_passed_preflight,
+        proof_approved: has(Guard::ProofApproved) && ctx.proof_approved,
+        payment_captured: has(Guard::PaymentCaptured) && ctx.payment_captured,
+        qc: if has(Guard::QcChecklistComplete) || has(Guard::QcFailed) {
+            ctx.qc.clone()
+        } else {
+            None
+        },
+        reason: ctx.reason.clone(),
+    }
+}
+
+#[test]
+fn facts_of_guards_not_consulted_never_change_the_outcome() {
+    let e = engine();
+    let admin = Actor::user(UserId::new(), vec![Role::Staff, Role::Admin]);
+    let failed = GuardContext {
+        qc: Some(QcOutcome::Failed {
+            failed: vec!["line 0: count".into()],
+        }),
+        ..favourable()
+    };
+    let contexts = [favourable(), failed, GuardContext::default()];
+    let mut names: Vec<String> = e
+        .workflow()
+        .transitions()
+        .iter()
+        .map(|t| t.name.clone())
+        .collect();
+    names.push("nope".into());
+    for state in e.workflow().states() {
+        let mut o = order(UserId::new(), state.name.as_str());
+        // A hold state needs a previous state for `release`.
+        o.history.push(StatusChange {
+            from: Some(st("queued")),
+            to: state.name.clone(),
+            actor: None,
+            at: t0(),
+            reason: None,
+        });
+        for name in &names {
+            let consulted = e.consulted_guards(&o.status, name);
+            for ctx in &contexts {
+                assert_eq!(
+                    e.fire(&o, name, &admin, ctx, t0()),
+                    e.fire(&o, name, &admin, &only(ctx, &consulted), t0()),
+                    "{name} from {}: consulted {consulted:?}",
+                    state.name
+                );
+            }
+        }
+    }
+    // And they are few: a plain transition consults nothing.
+    let s = |x: &str| st(x);
+    assert_eq!(
+        e.consulted_guards(&s("preflight"), "pass_preflight"),
+        [Guard::FilesPassedPreflight]
+    );
+    assert!(
+        e.consulted_guards(&s("preflight"), "fail_preflight")
+            .is_empty()
+    );
+    assert!(e.consulted_guards(&s("queued"), "hold").is_empty());
+    assert!(
+        e.consulted_guards(&s("queued"), "pass_preflight")
+            .is_empty(),
+        "a transition that does not leave the state"
+    );
+    assert_eq!(
+        e.consulted_guards(&s("quality_check"), "pass_qc"),
+        [Guard::QcChecklistComplete, Guard::QcFailed],
+        "the exclusive reprint may pre-empt pass_qc"
+    );
+    assert_eq!(
+        e.consulted_guards(&s("quality_check"), "hold"),
+        [Guard::QcFailed]
+    );
 }

@@ -70,6 +70,7 @@ error_codes! {
     PaymentMismatch = "payment_mismatch", UNPROCESSABLE_ENTITY, "A recorded payment must be exactly the order total; `details.total` is the amount due.";
     TotalMismatch = "total_mismatch", UNPROCESSABLE_ENTITY, "Checkout: `expected_total` is not the sum of the verified quotes; `details.actual` is the correct total.";
     OutOfStock = "out_of_stock", CONFLICT, "Checkout: a stock-controlled product has fewer units left than ordered (`details.product_id`).";
+    CouponExhausted = "coupon_exhausted", CONFLICT, "Checkout: a coupon of the order has been used by as many orders as its `max_redemptions` allows (`details.coupon`, the code in lower case); quote again without it. Redemptions are counted per order and not given back when an order is cancelled.";
     IdempotencyKeyInvalid = "idempotency_key_invalid", BAD_REQUEST, "`POST /api/v1/orders` needs an `Idempotency-Key` header of 1-255 visible ASCII characters (a UUID is a good choice).";
     IdempotencyKeyReused = "idempotency_key_reused", UNPROCESSABLE_ENTITY, "This `Idempotency-Key` was already used for a different request; a retry must send the same body.";
     TransitionNotAllowed = "transition_not_allowed", CONFLICT, "The workflow does not allow this transition now; `details.current_state` and `details.allowed` (the transitions you may fire) say what is possible. Specific codes: `transition_guard_failed` (`details.guard`), `transition_no_previous_state`.";
@@ -191,16 +192,27 @@ impl From<puratan_core::Error> for ApiError {
     }
 }
 
+/// The stable code of a 5xx response, in its extensions: the gateway
+/// names it in the `system.error` alert without parsing the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerErrorCode(pub &'static str);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.code.status();
+        let code = self.specific_code.unwrap_or(self.code.as_str());
         let body = ErrorBody {
-            code: self.specific_code.unwrap_or(self.code.as_str()),
+            code,
             message: self.message,
             details: self.details.map(|d| *d),
             request_id: request_id::current(),
         };
         let mut resp = (status, Json(body)).into_response();
+        // Only 5xx: the extension map costs an allocation, and only the
+        // 5xx alert reads it.
+        if status.is_server_error() {
+            resp.extensions_mut().insert(ServerErrorCode(code));
+        }
         if let Some(secs) = self.retry_after
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {

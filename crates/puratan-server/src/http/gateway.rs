@@ -12,7 +12,7 @@ use ipnet::IpNet;
 use puratan_core::ErrorKind;
 use puratan_core::ports::{Quota, RateLimitDecision};
 
-use super::error::{ApiError, ErrorCode};
+use super::error::{ApiError, ErrorCode, ServerErrorCode};
 use super::request_id;
 use crate::auth::caller::Authentication;
 use crate::state::App;
@@ -76,6 +76,19 @@ async fn handle(app: App, req: Request, next: Next) -> Response {
     duration.observe(elapsed.as_secs_f64());
     if status.is_server_error() {
         m.http_errors.with_label_values(&[route]).inc();
+        // Responses not built from an ApiError (a panic, a tus backend
+        // failure) get the generic code of their status.
+        let code = resp
+            .extensions()
+            .get::<ServerErrorCode>()
+            .map_or(generic_code(status), |c| c.0);
+        crate::system_events::alerts::http_error(
+            &app,
+            code,
+            route,
+            status.as_u16(),
+            &request_id::current_ref(),
+        );
     }
     let duration_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     if app.config.log.access_log
@@ -97,6 +110,14 @@ async fn handle(app: App, req: Request, next: Next) -> Response {
         );
     }
     resp
+}
+
+/// The error code for a 5xx response without one of its own.
+fn generic_code(status: axum::http::StatusCode) -> &'static str {
+    match status {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Unavailable.as_str(),
+        _ => ErrorCode::Internal.as_str(),
+    }
 }
 
 /// Route classes with their own budgets (docs/rate-limits.md).

@@ -46,7 +46,7 @@ use crate::state::App;
         routes::staff_jobs::claim, routes::staff_jobs::list, routes::staff_jobs::get, routes::staff_jobs::release,
         routes::staff_jobs::complete, routes::staff_jobs::record_qc, routes::staff_jobs::sync,
         routes::orders::checkout, routes::orders::list, routes::orders::get, routes::orders::transition,
-        routes::staff_orders::queue, routes::staff_orders::transition, routes::staff_orders::priority, routes::staff_orders::bulk_transitions,
+        routes::staff_orders::queue, routes::staff_orders::search, routes::staff_orders::transition, routes::staff_orders::priority, routes::staff_orders::bulk_transitions,
         routes::live::create_ticket, routes::live::ws, routes::live::sse,
         routes::order_facts::capture_payment, routes::order_facts::send_proof, routes::order_facts::decide_proof, routes::order_facts::ship, routes::order_facts::tracking_event,
         routes::cart::get, routes::cart::add_line, routes::cart::update_line, routes::cart::remove_line,
@@ -157,6 +157,7 @@ fn auth_routes(app: &App) -> Router<App> {
             post(routes::orders::transition),
         )
         .route("/api/v1/staff/queue", get(routes::staff_orders::queue))
+        .route("/api/v1/staff/orders", get(routes::staff_orders::search))
         .route(
             "/api/v1/staff/orders/{id}/payment",
             post(routes::order_facts::capture_payment),

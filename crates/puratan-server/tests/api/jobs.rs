@@ -424,3 +424,123 @@ async fn reprioritising_an_order_moves_its_queued_jobs() {
     assert_eq!(j["order_id"], sid);
     assert_eq!(j["priority"], 80);
 }
+
+/// Jobs follow their order: holding an order parks its queued jobs (not
+/// claimable, whatever their priority), a claimed job stays with its
+/// operator and is parked when given back, releasing the order queues
+/// them again, cancelling it cancels what still waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_and_cancelled_orders_jobs_are_not_claimable() {
+    let app = spawn_app_with(|c| c.auth.sensitive_per_ip_per_minute = 10_000).await;
+    let op = app.user_with_role("op@example.com", Role::Staff).await;
+    let a = access(&op);
+    let customer = UserId::new();
+    let held = app.approved_order(customer, 80).await;
+    let other = app.approved_order(customer, 30).await;
+    let (hid, oid) = (held.id.to_string(), other.id.to_string());
+    let o = app.staff_fire(a, &hid, "enqueue", &json!(1)).await;
+    app.staff_fire(a, &oid, "enqueue", &json!(1)).await;
+
+    // The operator takes line 0 of the rush order; then it is held.
+    let r = app.claim(a).await;
+    let mine: Value = r.json().await.expect("json");
+    assert_eq!(mine["id"], format!("{hid}.0.0"));
+    let o = app.staff_fire(a, &hid, "hold", &o["version"]).await;
+    assert_eq!(o["status"], "on_hold");
+    let jobs = app.jobs_of(a, &hid, None).await;
+    let states: Vec<&str> = jobs
+        .iter()
+        .map(|j| j["status"].as_str().expect("s"))
+        .collect();
+    assert_eq!(states, ["claimed", "parked"]);
+    assert_eq!(app.jobs_of(a, &hid, Some("parked")).await.len(), 1);
+
+    // Only the other order's jobs can be claimed now.
+    for line in 0..2 {
+        let r = app.claim(a).await;
+        assert_eq!(r.status(), 200);
+        let j: Value = r.json().await.expect("json");
+        assert_eq!(j["id"], format!("{oid}.{line}.0"), "held jobs are skipped");
+    }
+    expect_error(app.claim(a).await, 404, "queue_empty").await;
+
+    // Giving the claimed job back while the order is held parks it.
+    let r = app.job_action(a, &mine, "release").await;
+    assert_eq!(r.status(), 200);
+    let back: Value = r.json().await.expect("json");
+    assert_eq!(back["status"], "parked");
+    expect_error(app.claim(a).await, 404, "queue_empty").await;
+
+    // Release: both jobs wait in the queue again, in queue order.
+    let o = app.staff_fire(a, &hid, "release", &o["version"]).await;
+    assert_eq!(o["status"], "queued");
+    assert_eq!(app.jobs_of(a, &hid, Some("queued")).await.len(), 2);
+    let r = app.claim(a).await;
+    let j: Value = r.json().await.expect("json");
+    assert_eq!(j["id"], format!("{hid}.0.0"));
+
+    // Cancel: what still waits is cancelled and never claimed; the
+    // claimed job stays with its operator.
+    let o = app.staff_fire(a, &hid, "cancel", &o["version"]).await;
+    assert_eq!(o["status"], "cancelled");
+    let jobs = app.jobs_of(a, &hid, None).await;
+    let states: Vec<&str> = jobs
+        .iter()
+        .map(|j| j["status"].as_str().expect("s"))
+        .collect();
+    assert_eq!(states, ["claimed", "cancelled"]);
+    expect_error(app.claim(a).await, 404, "queue_empty").await;
+    // …and a cancelled order's job given back is cancelled too.
+    let r = app.job_action(a, &j, "release").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().await.expect("json")["status"],
+        "cancelled"
+    );
+    expect_error(app.claim(a).await, 404, "queue_empty").await;
+    let r = app.get_auth("/api/v1/staff/jobs?status=cancelled", a).await;
+    let page: Value = r.json().await.expect("json");
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
+}
+
+/// The crash window of the hold hook (order held, jobs still queued) is
+/// repaired by the sync endpoint, which makes the jobs follow the order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_parks_the_jobs_of_an_order_held_behind_the_hooks_back() {
+    let app = spawn_app_with(|c| c.auth.sensitive_per_ip_per_minute = 10_000).await;
+    let op = app.user_with_role("op@example.com", Role::Staff).await;
+    let a = access(&op);
+    let order = app.approved_order(UserId::new(), 50).await;
+    let id = order.id.to_string();
+    app.staff_fire(a, &id, "enqueue", &json!(1)).await;
+    // Held with a plain write: no transition hook runs (as if the process
+    // had stopped between the order write and the jobs).
+    let mut o = app.app().orders.get(order.id).await.expect("get");
+    o.history.push(StatusChange {
+        from: Some(o.status.clone()),
+        to: puratan_testkit::fixtures::status("on_hold"),
+        actor: None,
+        at: Utc::now(),
+        reason: None,
+    });
+    o.status = puratan_testkit::fixtures::status("on_hold");
+    app.app().orders.update(o).await.expect("update");
+    assert_eq!(app.jobs_of(a, &id, Some("queued")).await.len(), 2);
+    let r = app
+        .post_json(
+            &format!("/api/v1/staff/jobs/sync/{id}"),
+            &json!({}),
+            Some(a),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let report: Value = r.json().await.expect("json");
+    let states: Vec<&str> = report["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .map(|j| j["status"].as_str().expect("s"))
+        .collect();
+    assert_eq!(states, ["parked", "parked"]);
+    expect_error(app.claim(a).await, 404, "queue_empty").await;
+}

@@ -395,6 +395,94 @@ async fn twenty_checkouts_for_the_last_units_one_wins() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_checkouts_redeem_a_capped_coupon_at_most_cap_times() {
+    const CAP: usize = 3;
+    const CHECKOUTS: usize = 12;
+    // The sample catalog plus a coupon that three orders may use.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let catalog_path = dir.path().join("catalog.json");
+    let mut catalog: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::support::sample_catalog()).expect("sample catalog"),
+    )
+    .expect("json");
+    catalog["coupons"]
+        .as_array_mut()
+        .expect("coupons")
+        .push(json!({"code": "Launch-3", "kind": "percent", "value": "5", "max_redemptions": CAP}));
+    std::fs::write(&catalog_path, catalog.to_string()).expect("write catalog");
+    let app = spawn_app_with(|c| {
+        c.auth.sensitive_per_ip_per_minute = 10_000;
+        c.catalog.seed_file = Some(catalog_path.clone());
+    })
+    .await;
+    let mut customers = Vec::new();
+    for i in 0..CHECKOUTS {
+        customers.push(app.customer(&format!("c{i}@example.com")).await);
+    }
+    app.set_stock("poster-a3", 1_000).await;
+    let mut request = poster(10);
+    request["coupon"] = json!("LAUNCH-3");
+    let (line, total, cur) = app.line(&request).await;
+    let req = body(vec![line], &total, &cur);
+    let tasks: Vec<_> = customers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let client = app.client.clone();
+            let url = app.url("/api/v1/orders");
+            let token = access(c).to_owned();
+            let req = req.clone();
+            tokio::spawn(async move {
+                let r = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .header("Idempotency-Key", format!("k{i}"))
+                    .json(&req)
+                    .send()
+                    .await
+                    .expect("request");
+                let status = r.status().as_u16();
+                let body: Value = r.json().await.expect("json");
+                (status, body)
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        let (status, body) = t.await.expect("join");
+        match status {
+            201 => created += 1,
+            409 => {
+                assert_eq!(body["code"], "coupon_exhausted", "{body}");
+                assert_eq!(body["details"]["coupon"], "launch-3", "{body}");
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert_eq!(created, CAP);
+    assert_eq!(
+        app.app()
+            .orders
+            .coupon_redemptions("launch-3")
+            .await
+            .expect("count"),
+        CAP as u64
+    );
+    // Only the winners took stock.
+    assert_eq!(app.stock("poster-a3").await, Some(1_000 - 10 * CAP as u64));
+    // Without the coupon the same product still sells.
+    let (line, total, cur) = app.line(&poster(10)).await;
+    let r = app
+        .checkout(
+            access(&customers[0]),
+            Some("no-coupon"),
+            &body(vec![line], &total, &cur),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_retries_with_one_key_create_one_order() {
     let app = spawn_app().await;
     let ann = app.customer("ann@example.com").await;

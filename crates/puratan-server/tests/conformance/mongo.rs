@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use mongodb::bson::{Bson, Document, doc};
 use puratan_core::domain::{Email, OrderId, Product, ProductId, Sku, UserId};
-use puratan_core::ports::{AuditEvent, Cursor, PageRequest, ProductFilter};
+use puratan_core::ports::{
+    AuditEvent, Cursor, OrderSearch, PageRequest, ProductFilter, QueueFilter, Reservations,
+};
 use puratan_core::{ConflictReason, Error, ErrorKind};
 use puratan_server::adapters::mongo::{MongoConfig, MongoStore};
 use puratan_testkit::fixtures;
@@ -67,6 +69,10 @@ mod users {
 mod orders {
     use super::*;
     puratan_testkit::order_repo_suite!(store().await.map(|s| s.orders()));
+}
+mod orders_checkout {
+    use super::*;
+    puratan_testkit::order_checkout_suite!(store().await.map(|s| (s.orders(), s.products())));
 }
 mod file_repo {
     use super::*;
@@ -214,6 +220,7 @@ async fn mongo_ensure_indexes_is_idempotent() {
                 ("_id_", false),
                 ("customer_newest", false),
                 ("idempotency_unique", true),
+                ("status_newest", false),
                 ("status_queue", false),
             ],
         ),
@@ -364,7 +371,7 @@ async fn mongo_hostile_values_are_literals() {
     ))));
     let err = store
         .orders()
-        .list_by_status(&fixtures::status("queued"), &forged)
+        .list_queue(&QueueFilter::status(fixtures::status("queued")), &forged)
         .await
         .expect_err("forged");
     assert_eq!(err.kind(), ErrorKind::Invalid);
@@ -380,6 +387,20 @@ fn event(actor: &str, details: serde_json::Value) -> AuditEvent {
         ip: None,
         details,
     }
+}
+
+/// A checkout of one order taking `quantity` units of `product`.
+async fn take(store: &MongoStore, product: &ProductId, quantity: u64) -> Result<(), Error> {
+    let o = fixtures::order(UserId::new(), "submitted", 50, fixtures::day(2));
+    let reserve = Reservations {
+        stock: vec![(product.clone(), quantity)],
+        coupons: vec![],
+    };
+    store
+        .orders()
+        .insert_checkout(o, vec![], reserve)
+        .await
+        .map(|_| ())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -401,14 +422,7 @@ async fn mongo_records_persist_across_connections() {
         .update(p)
         .await
         .expect("update with a dotted spec key");
-    assert_eq!(
-        first
-            .products()
-            .reserve_stock(&p.id, 2)
-            .await
-            .expect("reserve"),
-        Some(5)
-    );
+    take(&first, &p.id, 2).await.expect("checkout takes 2");
     let u = first
         .users()
         .insert(fixtures::user(&format!("ann-{n}@example.com")))
@@ -442,7 +456,7 @@ async fn mongo_records_persist_across_connections() {
     assert_eq!(
         got.version,
         p.version + 1,
-        "reserve_stock bumps the version"
+        "the checkout's stock $inc bumps the version"
     );
     assert_eq!(
         got,
@@ -508,10 +522,9 @@ async fn mongo_missing_records_and_stock_edges() {
         .update(ghost.clone())
         .await
         .expect_err("update missing")));
-    assert!(nf(products
-        .reserve_stock(&ghost.id, 1)
+    assert!(nf(take(&store, &ghost.id, 1)
         .await
-        .expect_err("reserve missing")));
+        .expect_err("checkout of a missing product")));
     assert!(nf(products
         .get_by_sku(&ghost.sku)
         .await
@@ -540,29 +553,20 @@ async fn mongo_missing_records_and_stock_edges() {
     p.stock = Some(3);
     let p = products.insert(p).await.expect("insert");
     for q in [4, u64::MAX] {
-        let err = products
-            .reserve_stock(&p.id, q)
-            .await
-            .expect_err("too many");
+        let err = take(&store, &p.id, q).await.expect_err("too many");
         assert!(
             matches!(
                 err,
                 Error::Conflict {
-                    reason: ConflictReason::State(_),
+                    reason: ConflictReason::Exhausted { .. },
                     ..
                 }
             ),
             "{err:?}"
         );
     }
-    assert_eq!(
-        products.reserve_stock(&p.id, 3).await.expect("all of it"),
-        Some(0)
-    );
-    assert_eq!(
-        products.reserve_stock(&p.id, 0).await.expect("zero"),
-        Some(0)
-    );
+    take(&store, &p.id, 3).await.expect("all of it");
+    take(&store, &p.id, 0).await.expect("zero");
     let after = products.get(&p.id).await.expect("get");
     assert_eq!((after.stock, after.version), (Some(0), 3));
     // An update based on the pre-reservation version is stale.
@@ -769,16 +773,70 @@ async fn mongo_listings_match_the_memory_reference() {
         assert_eq!(got, want, "users, size {size}");
         let got = walk(size, |p| {
             let (mo, q) = (mo.clone(), queue.clone());
-            async move { mo.list_by_status(&q, &p).await }
+            async move { mo.list_queue(&QueueFilter::status(q), &p).await }
         })
         .await;
         let want = walk(size, |p| {
             let (ro, q) = (ro.clone(), queue.clone());
-            async move { ro.list_by_status(&q, &p).await }
+            async move { ro.list_queue(&QueueFilter::status(q), &p).await }
         })
         .await;
         assert_eq!(got.len(), 34);
         assert_eq!(got, want, "queue, size {size}");
+        for (lo, hi, after, before) in [
+            (Some(80), None, None, None),
+            (Some(31), Some(79), None, None),
+            (None, Some(30), Some(fixtures::day(2)), None),
+            (Some(50), None, None, Some(fixtures::day(2))),
+        ] {
+            let filter = QueueFilter {
+                min_priority: lo.map(|p| puratan_core::domain::Priority::new(p).expect("p")),
+                max_priority: hi.map(|p| puratan_core::domain::Priority::new(p).expect("p")),
+                due_after: after,
+                due_before: before,
+                ..QueueFilter::status(queue.clone())
+            };
+            let got = walk(size, |p| {
+                let (mo, f) = (mo.clone(), filter.clone());
+                async move { mo.list_queue(&f, &p).await }
+            })
+            .await;
+            let want = walk(size, |p| {
+                let (ro, f) = (ro.clone(), filter.clone());
+                async move { ro.list_queue(&f, &p).await }
+            })
+            .await;
+            assert!(!want.is_empty(), "{filter:?}");
+            assert_eq!(got, want, "filtered queue, size {size}, {filter:?}");
+        }
+        for search in [
+            OrderSearch {
+                customer: Some(customers[1]),
+                ..Default::default()
+            },
+            OrderSearch {
+                status: Some(fixtures::status("printing")),
+                ..Default::default()
+            },
+            OrderSearch {
+                customer: Some(customers[3]),
+                status: Some(queue.clone()),
+                ..Default::default()
+            },
+        ] {
+            let got = walk(size, |p| {
+                let (mo, s) = (mo.clone(), search.clone());
+                async move { mo.search(&s, &p).await }
+            })
+            .await;
+            let want = walk(size, |p| {
+                let (ro, s) = (ro.clone(), search.clone());
+                async move { ro.search(&s, &p).await }
+            })
+            .await;
+            assert!(!want.is_empty(), "{search:?}");
+            assert_eq!(got, want, "search, size {size}, {search:?}");
+        }
         for &c in &customers[..2] {
             let got = walk(size, |p| {
                 let mo = mo.clone();

@@ -31,6 +31,15 @@ mod orders {
     use super::*;
     puratan_testkit::order_repo_suite!(Some(store().orders()));
 }
+mod orders_checkout {
+    use super::*;
+    /// Orders and products of one database.
+    fn stores() -> Option<puratan_testkit::checkout::Stores> {
+        let s = store();
+        Some((s.orders(), s.products()))
+    }
+    puratan_testkit::order_checkout_suite!(stores());
+}
 mod file_repo {
     use super::*;
     puratan_testkit::file_repo_suite!(Some(store().file_records()));

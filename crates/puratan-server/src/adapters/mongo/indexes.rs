@@ -8,7 +8,7 @@
 //!
 //! | collection | index | serves |
 //! |------------|-------|--------|
-//! | `products` | `_id` (built in) | get, update, delete, reserve_stock |
+//! | `products` | `_id` (built in) | get, update, delete, the checkout's stock `$inc` |
 //! | `products` | `sku_unique` `{sku}` unique | get_by_sku, SKU uniqueness |
 //! | `products` | `active_id` `{active, _id}` | list |
 //! | `products` | `category_active_id` `{category, active, _id}` | list by category |
@@ -16,9 +16,11 @@
 //! | `products` | `category_tags_active_id` `{category, tags, active, _id}` | list by category and tag |
 //! | `users`    | `email_unique` `{email}` unique | get_by_email, uniqueness |
 //! | `users`    | `identities` `{identities}` (multikey) | get_by_identity |
-//! | `orders`   | `customer_newest` `{customer_id, _id: -1}` | list_by_customer |
-//! | `orders`   | `status_queue` `{status, priority: -1, due_ms, _id}` | list_by_status |
+//! | `orders`   | `customer_newest` `{customer_id, _id: -1}` | list_by_customer, search by customer |
+//! | `orders`   | `status_queue` `{status, priority: -1, due_ms, _id}` | list_queue (status, priority and due bounds, cursor ranges) |
+//! | `orders`   | `status_newest` `{status, _id: -1}` | search by status, newest first |
 //! | `orders`   | `idempotency_unique` `{idempotency}` unique, sparse | get_by_idempotency_key, one order per key |
+//! | `coupon_redemptions` | `_id` (built in) | the checkout's conditional `$inc`, coupon_redemptions |
 //! | `jobs`     | `queue` `{status, priority: -1, due_ms, submitted_ms, _id}` | claim_next, list by status |
 //! | `jobs`     | `order_queue` `{order_id, priority: -1, due_ms, submitted_ms, _id}` | list by order, set_priority |
 //! | `notifications` | `user_newest` `{user_id, _id: -1}` | list |
@@ -37,7 +39,10 @@
 //! a query and otherwise scans the collection, so `{category, _id}` with
 //! `active` as a residual filter would be a collection scan there. The
 //! audit indexes end in `_id` so "newest first" with its tie-break comes
-//! straight from the index.
+//! straight from the index. The staff order search's free text (a
+//! case-insensitive substring of the shipping name, city or postal code)
+//! can use no index on any backend; its other filters narrow it through
+//! `status_newest` or `customer_newest`.
 
 use mongodb::bson::{Document, doc};
 use mongodb::options::IndexOptions;
@@ -113,6 +118,7 @@ pub(crate) fn all() -> Vec<(&'static str, Vec<IndexModel>)> {
                     doc! { "status": 1, "priority": -1, "due_ms": 1, "_id": 1 },
                     false,
                 ),
+                index("status_newest", doc! { "status": 1, "_id": -1 }, false),
                 unique_sparse("idempotency_unique", doc! { "idempotency": 1 }),
             ],
         ),

@@ -23,7 +23,9 @@ use mongodb::Collection;
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::options::ReturnDocument;
 use puratan_core::domain::{Job, JobId, JobStatus, OrderId, Priority, UserId};
-use puratan_core::ports::{JobFilter, JobRepo, Page, PageRequest, job_queue_key};
+use puratan_core::ports::{
+    JobFilter, JobRepo, Page, PageRequest, check_follow_target, job_queue_key,
+};
 use puratan_core::{ConflictReason, Error, Result};
 
 use super::error::{codec, map_err, mapper};
@@ -162,7 +164,7 @@ impl JobRepo for MongoJobRepo {
     /// Queue order on the `queue` (by status) or `order_queue` (by order)
     /// index. The cursor is [`job_queue_key`] of the last job shown;
     /// "after it" is four disjoint ranges, queried one after the other
-    /// until the page is full (as `OrderRepo::list_by_status` does, and
+    /// until the page is full (as `OrderRepo::list_queue` does, and
     /// for the same reason: each query is an equality prefix plus one
     /// range, which both MongoDB and SecantusDB answer from the index).
     async fn list(&self, filter: &JobFilter, page: &PageRequest) -> Result<Page<Job>> {
@@ -212,7 +214,7 @@ impl JobRepo for MongoJobRepo {
             .update_many(
                 doc! {
                     "order_id": order_id.to_string(),
-                    "status": JobStatus::Queued.as_str(),
+                    "status": { "$in": [JobStatus::Queued.as_str(), JobStatus::Parked.as_str()] },
                     "priority": { "$ne": p },
                 },
                 doc! {
@@ -223,5 +225,41 @@ impl JobRepo for MongoJobRepo {
             .await
             .map_err(|e| map_err(ENTITY, e))?;
         usize::try_from(r.modified_count).map_err(|_| Error::invalid("jobs", "too many"))
+    }
+
+    /// One `updateMany` over the order's waiting jobs; the fence is
+    /// `doc.order_version` (`$not: {$gt: v}` also matches older documents
+    /// that lack it). MongoDB applies it to each document atomically and
+    /// re-checks the filter there, so a concurrent follow for a newer
+    /// order version is never overwritten.
+    async fn follow_order(
+        &self,
+        order_id: OrderId,
+        order_version: u64,
+        to: JobStatus,
+    ) -> Result<usize> {
+        check_follow_target(to)?;
+        let fence = i64::try_from(order_version)
+            .map_err(|_| Error::invalid("order_version", "out of range"))?;
+        let r = self
+            .coll
+            .update_many(
+                doc! {
+                    "order_id": order_id.to_string(),
+                    "status": { "$in": [JobStatus::Queued.as_str(), JobStatus::Parked.as_str()] },
+                    "doc.order_version": { "$not": { "$gt": fence } },
+                },
+                doc! {
+                    "$set": {
+                        "status": to.as_str(),
+                        "doc.status": bson(&to)?,
+                        "doc.order_version": bson(&order_version)?,
+                    },
+                    "$inc": { "version": 1_i64 },
+                },
+            )
+            .await
+            .map_err(|e| map_err(ENTITY, e))?;
+        usize::try_from(r.matched_count).map_err(|_| Error::invalid("jobs", "too many"))
     }
 }

@@ -13,14 +13,16 @@
 //! | `users`    | `_id` (UUID string), `email`, `version` |
 //! | `orders`   | `_id` (UUID string), `customer_id` (UUID string), `status`, `priority` (i32), `due_ms` (i64 millis), `version`, `idempotency` (`<customer>/<key>`, checkout orders only) |
 //! | `order_outbox` | `_id` (event id, UUIDv7), `order_id` (see `orders.rs`: the transactional outbox) |
+//! | `coupon_redemptions` | `_id` (normalised coupon code), `used` (i64: orders that redeemed it; see `orders.rs`: checkout) |
 //! | `jobs`     | `_id` (`<order id>.<line>.<run>`), `order_id`, `status`, `priority` (i32), `due_ms`, `submitted_ms` (i64 millis), `version` (see `jobs.rs`: atomic claim) |
 //! | `notifications` | `_id` (UUIDv7 string), `user_id`, `unread` (bool) (see `inbox.rs`) |
 //! | `processed_messages` | `_id` (ObjectId), `consumer`, `message_id`, `at` (BSON date): unique per (consumer, message id) |
 //! | `audit`    | `_id` (ObjectId), `actor`, `at` (BSON date) |
 //!
 //! Records are read back from `doc`; `version` (and a product's `stock`)
-//! are authoritative at the top level, because atomic operators
-//! (`$inc` in [`ProductRepo::reserve_stock`]) change only those. UUIDv7
+//! are authoritative at the top level, because atomic operators (the
+//! checkout's `$inc` of `stock`, [`OrderRepo::insert_checkout`]) change
+//! only those. UUIDv7
 //! strings sort like the ids themselves, so `_id` order is creation order.
 //!
 //! # Safety and concurrency
@@ -77,6 +79,7 @@ pub(crate) const PRODUCTS: &str = "products";
 pub(crate) const USERS: &str = "users";
 pub(crate) const ORDERS: &str = "orders";
 pub(crate) const ORDER_OUTBOX: &str = "order_outbox";
+pub(crate) const COUPON_REDEMPTIONS: &str = "coupon_redemptions";
 pub(crate) const JOBS: &str = "jobs";
 pub(crate) const NOTIFICATIONS: &str = "notifications";
 pub(crate) const PROCESSED_MESSAGES: &str = "processed_messages";

@@ -10,6 +10,17 @@
 //! version filter then reports the stale write; an
 //! `UnknownTransactionCommitResult` retries the commit.
 //!
+//! A checkout (`insert_checkout`) also takes stock and counts coupon
+//! redemptions in that transaction: per product one conditional `$inc`
+//! (`{_id, stock: {$gte: q}}` → `stock: -q`), per coupon one conditional
+//! `$inc` of `coupon_redemptions` (`{_id: <code>, used: {$lt: cap}}`),
+//! the counter document created with `used: 1` on the coupon's first
+//! redemption. Two transactions writing the same product or counter
+//! conflict, and the loser re-runs against the winner's committed
+//! values, so stock never goes below zero and a count never passes its
+//! cap; a filter that matches nothing is read back in the transaction to
+//! tell "not enough" from "unknown product" or "no stock control".
+//!
 //! The checkout's idempotency key is the top-level `idempotency` field
 //! (`<customer id>/<key>`) under the unique, sparse `idempotency_unique`
 //! index. Outbox documents are `{_id: <event id, UUIDv7>, order_id, doc}`
@@ -17,15 +28,20 @@
 
 use async_trait::async_trait;
 use futures::TryStreamExt as _;
-use mongodb::Collection;
 use mongodb::bson::{Document, doc};
 use mongodb::error::{Error as MongoError, TRANSIENT_TRANSACTION_ERROR};
-use puratan_core::domain::{Order, OrderId, OrderStatus, OutboxEntry, UserId};
-use puratan_core::ports::{OrderRepo, Page, PageRequest, queue_key};
+use mongodb::{ClientSession, Collection};
+use puratan_core::domain::{Order, OrderId, OutboxEntry, Priority, UserId};
+use puratan_core::ports::{
+    OrderRepo, OrderSearch, Page, PageRequest, QueueFilter, SearchText, queue_key,
+};
 use puratan_core::{ConflictReason, Error, Result};
 
 use super::error::{map_err, mapper};
+use super::{COUPON_REDEMPTIONS, PRODUCTS, get_u64};
 use super::{ORDER_OUTBOX, commit, from_body, get_version, record_projection, to_body};
+use puratan_core::domain::ProductId;
+use puratan_core::ports::Reservations;
 
 const ENTITY: &str = "order";
 /// How often a transaction is re-run after a transient error.
@@ -36,6 +52,10 @@ const TXN_ATTEMPTS: usize = 20;
 pub struct MongoOrderRepo {
     coll: Collection<Document>,
     outbox: Collection<Document>,
+    /// Checkouts take stock here.
+    products: Collection<Document>,
+    /// `{_id: <normalised coupon code>, used: <orders>}`.
+    coupons: Collection<Document>,
 }
 
 /// Why a transaction body stopped: a driver error, or a domain outcome
@@ -43,6 +63,9 @@ pub struct MongoOrderRepo {
 enum TxnError {
     Driver(MongoError),
     Domain(Error),
+    /// Lost a race that the next run resolves (two first redemptions of
+    /// one coupon inserting its counter).
+    Rerun,
 }
 
 impl From<MongoError> for TxnError {
@@ -63,11 +86,37 @@ fn map_insert(e: MongoError) -> Error {
     }
 }
 
+/// A short, growing, jittered pause before re-running a transaction
+/// that lost a write conflict (so contenders do not collide again in
+/// lockstep).
+fn backoff(attempt: usize) -> std::time::Duration {
+    let mut b = [0_u8; 1];
+    let jitter = getrandom::fill(&mut b).map_or(0, |()| u64::from(b[0] % 8));
+    let base = u64::try_from(attempt.min(10)).unwrap_or(10) * 2;
+    std::time::Duration::from_millis(base + jitter)
+}
+
 fn idempotency_field(order: &Order) -> Option<String> {
     order
         .idempotency
         .as_ref()
         .map(|i| format!("{}/{}", order.customer_id, i.key))
+}
+
+/// `text` as a regular expression that matches exactly that text: every
+/// ASCII punctuation character is escaped with a backslash (a literal in
+/// PCRE, MongoDB's dialect, and in every other common dialect); letters,
+/// digits, spaces and non-ASCII characters stand for themselves. The
+/// input has no control characters (`SearchText` normalises it).
+fn regex_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    for c in text.chars() {
+        if c.is_ascii_punctuation() {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn outbox_docs(events: &[OutboxEntry]) -> Result<Vec<Document>> {
@@ -85,11 +134,106 @@ fn outbox_docs(events: &[OutboxEntry]) -> Result<Vec<Document>> {
 
 impl MongoOrderRepo {
     pub(crate) fn new(coll: Collection<Document>) -> Self {
-        let outbox = coll
-            .client()
-            .database(&coll.namespace().db)
-            .collection(ORDER_OUTBOX);
-        Self { coll, outbox }
+        let db = coll.client().database(&coll.namespace().db);
+        Self {
+            outbox: db.collection(ORDER_OUTBOX),
+            products: db.collection(PRODUCTS),
+            coupons: db.collection(COUPON_REDEMPTIONS),
+            coll,
+        }
+    }
+
+    /// Takes each product's units inside the transaction.
+    async fn take_stock(
+        &self,
+        session: &mut ClientSession,
+        stock: &[(ProductId, u64)],
+    ) -> std::result::Result<(), TxnError> {
+        for (id, quantity) in stock {
+            // More than i64::MAX units are more than any stock.
+            if let Ok(q) = i64::try_from(*quantity) {
+                let r = self
+                    .products
+                    .update_one(
+                        doc! { "_id": id.as_str(), "stock": { "$gte": q } },
+                        doc! { "$inc": { "stock": -q, "version": 1_i64 } },
+                    )
+                    .session(&mut *session)
+                    .await?;
+                if r.matched_count == 1 {
+                    continue;
+                }
+            }
+            let stored = self
+                .products
+                .find_one(doc! { "_id": id.as_str() })
+                .projection(doc! { "stock": 1 })
+                .session(&mut *session)
+                .await?;
+            let Some(stored) = stored else {
+                return Err(TxnError::Domain(Error::NotFound { entity: "product" }));
+            };
+            // `stock: null` (no stock control) never matches `$gte`.
+            if get_u64("product", &stored, "stock")
+                .map_err(TxnError::Domain)?
+                .is_some()
+            {
+                return Err(TxnError::Domain(Error::exhausted("product", id.as_str())));
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts one redemption per coupon inside the transaction, unless its
+    /// count reached the cap.
+    async fn redeem_coupons(
+        &self,
+        session: &mut ClientSession,
+        coupons: &[(String, Option<u64>)],
+    ) -> std::result::Result<(), TxnError> {
+        for (code, cap) in coupons {
+            let cap = cap.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+            let exhausted = || TxnError::Domain(Error::exhausted("coupon", code.as_str()));
+            let filter = match cap {
+                Some(cap) => doc! { "_id": code.as_str(), "used": { "$lt": cap } },
+                None => doc! { "_id": code.as_str() },
+            };
+            let r = self
+                .coupons
+                .update_one(filter, doc! { "$inc": { "used": 1_i64 } })
+                .session(&mut *session)
+                .await?;
+            if r.matched_count == 1 {
+                continue;
+            }
+            let counted = self
+                .coupons
+                .find_one(doc! { "_id": code.as_str() })
+                .projection(doc! { "_id": 1 })
+                .session(&mut *session)
+                .await?;
+            if counted.is_some() || cap.is_some_and(|c| c < 1) {
+                return Err(exhausted());
+            }
+            // The first redemption creates the counter; a concurrent first
+            // redemption that committed meanwhile makes this a duplicate,
+            // and the next run increments its counter instead.
+            if let Err(e) = self
+                .coupons
+                .insert_one(doc! { "_id": code.as_str(), "used": 1_i64 })
+                .session(&mut *session)
+                .await
+            {
+                return Err(match map_err("coupon", e.clone()) {
+                    Error::Conflict {
+                        reason: ConflictReason::Duplicate { .. },
+                        ..
+                    } => TxnError::Rerun,
+                    _ => TxnError::Driver(e),
+                });
+            }
+        }
+        Ok(())
     }
 
     fn insert_doc(order: &Order) -> Result<Document> {
@@ -102,13 +246,15 @@ impl MongoOrderRepo {
     }
 
     /// Runs the order write (`insert` of `order_doc`, or the
-    /// version-checked `update` of `order`) and the outbox inserts in one
-    /// transaction, re-running it after transient errors.
+    /// version-checked `update` of `order`), the checkout's `reserve`
+    /// and the outbox inserts in one transaction, re-running it after
+    /// transient errors.
     async fn write_with_outbox(
         &self,
         insert: Option<Document>,
         update: Option<(String, i64, Document)>,
         events: &[OutboxEntry],
+        reserve: &Reservations,
     ) -> Result<()> {
         let docs = outbox_docs(events)?;
         let mut attempt = 0;
@@ -141,6 +287,8 @@ impl MongoOrderRepo {
                         return Err(TxnError::Domain(Error::stale(ENTITY)));
                     }
                 }
+                self.take_stock(&mut session, &reserve.stock).await?;
+                self.redeem_coupons(&mut session, &reserve.coupons).await?;
                 if !docs.is_empty() {
                     self.outbox
                         .insert_many(docs.clone())
@@ -157,6 +305,14 @@ impl MongoOrderRepo {
                     if e.contains_label(TRANSIENT_TRANSACTION_ERROR) && attempt < TXN_ATTEMPTS =>
                 {
                     let _ = session.abort_transaction().await;
+                    // Checkouts of one product or coupon all write its
+                    // document: let the winner commit before re-running.
+                    if !reserve.stock.is_empty() || !reserve.coupons.is_empty() {
+                        tokio::time::sleep(backoff(attempt)).await;
+                    }
+                }
+                Err(TxnError::Rerun) if attempt < TXN_ATTEMPTS => {
+                    let _ = session.abort_transaction().await;
                 }
                 Err(e) => {
                     let _ = session.abort_transaction().await;
@@ -164,6 +320,7 @@ impl MongoOrderRepo {
                         TxnError::Driver(e) if insert.is_some() => map_insert(e),
                         TxnError::Driver(e) => map_err(ENTITY, e),
                         TxnError::Domain(e) => e,
+                        TxnError::Rerun => Error::stale("coupon"),
                     });
                 }
             }
@@ -215,9 +372,44 @@ impl OrderRepo for MongoOrderRepo {
         events: Vec<OutboxEntry>,
     ) -> Result<Order> {
         order.version = 1;
-        self.write_with_outbox(Some(Self::insert_doc(&order)?), None, &events)
-            .await?;
+        self.write_with_outbox(
+            Some(Self::insert_doc(&order)?),
+            None,
+            &events,
+            &Reservations::default(),
+        )
+        .await?;
         Ok(order)
+    }
+
+    async fn insert_checkout(
+        &self,
+        mut order: Order,
+        events: Vec<OutboxEntry>,
+        reservations: Reservations,
+    ) -> Result<Order> {
+        order.version = 1;
+        self.write_with_outbox(
+            Some(Self::insert_doc(&order)?),
+            None,
+            &events,
+            &reservations,
+        )
+        .await?;
+        Ok(order)
+    }
+
+    async fn coupon_redemptions(&self, code: &str) -> Result<u64> {
+        let found = self
+            .coupons
+            .find_one(doc! { "_id": code })
+            .projection(doc! { "used": 1 })
+            .await
+            .map_err(mapper("coupon"))?;
+        Ok(match found {
+            Some(d) => get_u64("coupon", &d, "used")?.unwrap_or(0),
+            None => 0,
+        })
     }
 
     async fn update_with_outbox(
@@ -231,7 +423,12 @@ impl OrderRepo for MongoOrderRepo {
         order.version += 1;
         let set = Self::fields(&order)?;
         match self
-            .write_with_outbox(None, Some((order.id.to_string(), expected, set)), &events)
+            .write_with_outbox(
+                None,
+                Some((order.id.to_string(), expected, set)),
+                &events,
+                &Reservations::default(),
+            )
             .await
         {
             Ok(()) => Ok(order),
@@ -327,36 +524,85 @@ impl OrderRepo for MongoOrderRepo {
         Ok(Page::from_overfetch(items, page.size(), |o| o.id))
     }
 
-    /// Production order on the `{status, priority: -1, due_ms, _id}` index.
-    /// The cursor is [`queue_key`] of the last order shown.
+    /// Production order on the `{status, priority: -1, due_ms, _id}` index
+    /// (`status_queue`). The cursor is [`queue_key`] of the last order
+    /// shown.
     ///
     /// "After the cursor" in this mixed-direction order is the union of
     /// three disjoint ranges, each coming after the previous one: same
     /// priority and due date with a greater id; same priority with a later
     /// due date; lower priority. They are queried one after the other until
     /// the page is full, rather than as one `$or`: every query is then an
-    /// equality prefix plus one range on the index, which MongoDB answers
-    /// with a bounded index scan in index order, and SecantusDB (whose
-    /// planner never uses an index for `$or`, falling back to a collection
-    /// scan) answers from the index too.
-    async fn list_by_status(
-        &self,
-        status: &OrderStatus,
-        page: &PageRequest,
-    ) -> Result<Page<Order>> {
+    /// equality prefix plus ranges on the index's own fields, which
+    /// MongoDB answers with a bounded index scan in index order, and
+    /// SecantusDB (whose planner never uses an index for `$or`, falling
+    /// back to a collection scan) answers from the index too. The filter's
+    /// priority and due bounds are intersected with each range (a range
+    /// they exclude is not queried at all).
+    async fn list_queue(&self, filter: &QueueFilter, page: &PageRequest) -> Result<Page<Order>> {
         let after: Option<(u8, i64, String)> =
             page.after.as_ref().map(|c| c.decode()).transpose()?;
-        let status = status.as_str();
-        let ranges = match after {
-            None => vec![doc! { "status": status }],
-            Some((priority, due_ms, id)) => {
-                let priority = i32::from(priority);
-                vec![
-                    doc! { "status": status, "priority": priority, "due_ms": due_ms, "_id": { "$gt": id } },
-                    doc! { "status": status, "priority": priority, "due_ms": { "$gt": due_ms } },
-                    doc! { "status": status, "priority": { "$lt": priority } },
-                ]
+        let status = filter.status.as_str();
+        let (min_p, max_p) = filter.priority_bounds();
+        let (due_lo, due_hi) = filter.due_bounds_ms();
+        // One range: priorities `pl..=ph`, due dates `dl..dh`, ids after `id`.
+        let range = |pl: u8, ph: u8, dl: i64, dh: i64, id: Option<&str>| -> Option<Document> {
+            let (pl, ph) = (pl.max(min_p), ph.min(max_p));
+            let (dl, dh) = (dl.max(due_lo), dh.min(due_hi));
+            if pl > ph || dl >= dh {
+                return None;
             }
+            let mut q = doc! { "status": status };
+            // Bounds at the ends of 0–100 are left out (they hold anyway),
+            // and the lower bound is written `$gt: pl - 1` (the same for
+            // integers): SecantusDB's index scan treats `$gte` on a
+            // descending key such as `priority` as `$gt`.
+            let mut prio = Document::new();
+            if pl == ph {
+                q.insert("priority", i32::from(pl));
+            } else {
+                if pl > Priority::MIN.get() {
+                    prio.insert("$gt", i32::from(pl) - 1);
+                }
+                if ph < Priority::MAX.get() {
+                    prio.insert("$lte", i32::from(ph));
+                }
+            }
+            if !prio.is_empty() {
+                q.insert("priority", prio);
+            }
+            if dh.checked_sub(dl) == Some(1) {
+                q.insert("due_ms", dl);
+            } else {
+                let mut due = Document::new();
+                if dl > i64::MIN {
+                    due.insert("$gte", dl);
+                }
+                if dh < i64::MAX {
+                    due.insert("$lt", dh);
+                }
+                if !due.is_empty() {
+                    q.insert("due_ms", due);
+                }
+            }
+            if let Some(id) = id {
+                q.insert("_id", doc! { "$gt": id });
+            }
+            Some(q)
+        };
+        let ranges: Vec<Document> = match &after {
+            None => range(0, 100, i64::MIN, i64::MAX, None)
+                .into_iter()
+                .collect(),
+            Some((p, d, id)) => [
+                range(*p, *p, *d, d.saturating_add(1), Some(id)),
+                range(*p, *p, d.saturating_add(1), i64::MAX, None),
+                p.checked_sub(1)
+                    .and_then(|below| range(0, below, i64::MIN, i64::MAX, None)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
         };
         let want = page.size() + 1;
         let mut items = Vec::with_capacity(want);
@@ -368,5 +614,64 @@ impl OrderRepo for MongoOrderRepo {
             items.extend(self.find(query, sort, want - items.len()).await?);
         }
         Ok(Page::from_overfetch(items, page.size(), queue_key))
+    }
+
+    /// Newest first (`_id` descending) on `status_newest` or
+    /// `customer_newest` when those filters are set. The creation window
+    /// and the cursor are ranges on `_id`. The free text becomes an
+    /// `$or` of an anchored prefix match on `_id` (ids are lower-case hex,
+    /// so a prefix is an index range on real MongoDB) and
+    /// case-insensitive substring matches on the shipping name, city and
+    /// postal code inside `doc` — every pattern built from
+    /// [`regex_literal`] of the validated text, so user input is never
+    /// regex syntax. Unanchored text cannot use an index; with no other
+    /// filter the search reads orders newest first until the page is
+    /// full.
+    async fn search(&self, search: &OrderSearch, page: &PageRequest) -> Result<Page<Order>> {
+        let before: Option<OrderId> = page.after.as_ref().map(|c| c.decode()).transpose()?;
+        let mut and: Vec<Document> = Vec::new();
+        if let Some(s) = &search.status {
+            and.push(doc! { "status": s.as_str() });
+        }
+        if let Some(c) = search.customer {
+            and.push(doc! { "customer_id": c.to_string() });
+        }
+        let (lo, hi) = search.id_bounds();
+        if let Some(lo) = lo {
+            and.push(doc! { "_id": { "$gte": lo } });
+        }
+        if let Some(hi) = hi {
+            and.push(doc! { "_id": { "$lt": hi } });
+        }
+        if let Some(b) = before {
+            and.push(doc! { "_id": { "$lt": b.to_string() } });
+        }
+        match &search.text {
+            None => {}
+            Some(SearchText::Id(id)) => and.push(doc! { "_id": id.to_string() }),
+            Some(t @ SearchText::Text(text)) => {
+                let pattern = regex_literal(text);
+                let mut any: Vec<Document> = ["name", "city", "postal_code"]
+                    .iter()
+                    .map(|f| {
+                        doc! { format!("doc.shipping_address.{f}"): {
+                        "$regex": pattern.as_str(), "$options": "i" } }
+                    })
+                    .collect();
+                if let Some(prefix) = t.id_prefix() {
+                    any.push(doc! { "_id": { "$regex": format!("^{}", regex_literal(prefix)) } });
+                }
+                and.push(doc! { "$or": any });
+            }
+        }
+        let query = if and.is_empty() {
+            Document::new()
+        } else {
+            doc! { "$and": and }
+        };
+        let items = self
+            .find(query, doc! { "_id": -1 }, page.size() + 1)
+            .await?;
+        Ok(Page::from_overfetch(items, page.size(), |o| o.id))
     }
 }

@@ -4,10 +4,9 @@ use async_trait::async_trait;
 use futures::TryStreamExt as _;
 use mongodb::Collection;
 use mongodb::bson::{Bson, Document, doc};
-use mongodb::options::ReturnDocument;
 use puratan_core::domain::{Product, ProductId, Sku};
 use puratan_core::ports::{Page, PageRequest, ProductFilter, ProductRepo};
-use puratan_core::{ConflictReason, Error, Result};
+use puratan_core::{Error, Result};
 
 use super::error::mapper;
 use super::{from_body, get_u64, get_version, overfetch_limit, record_projection, to_body, to_i64};
@@ -63,19 +62,14 @@ impl MongoProductRepo {
         }
     }
 
-    /// `Some(stock field)` when the product exists.
-    async fn stored_stock(&self, id: &ProductId) -> Result<Option<Option<u64>>> {
+    async fn exists(&self, id: &ProductId) -> Result<bool> {
         let found = self
             .coll
             .find_one(doc! { "_id": id.as_str() })
-            .projection(doc! { "stock": 1 })
+            .projection(doc! { "_id": 1 })
             .await
             .map_err(mapper(ENTITY))?;
-        found.map(|d| get_u64(ENTITY, &d, "stock")).transpose()
-    }
-
-    async fn exists(&self, id: &ProductId) -> Result<bool> {
-        Ok(self.stored_stock(id).await?.is_some())
+        Ok(found.is_some())
     }
 }
 
@@ -184,36 +178,5 @@ impl ProductRepo for MongoProductRepo {
         Ok(Page::from_overfetch(items, page.size(), |p| {
             p.id.to_string()
         }))
-    }
-
-    /// One atomic `findAndModify` guarded by `stock >= quantity`: MongoDB
-    /// applies the check and the `$inc` under one document lock, so
-    /// concurrent callers never oversell. Only when it matches nothing is
-    /// the document read to tell "not found", "no stock control" (`stock`
-    /// null never matches `$gte`) and "not enough stock" apart.
-    async fn reserve_stock(&self, id: &ProductId, quantity: u64) -> Result<Option<u64>> {
-        if let Ok(q) = i64::try_from(quantity) {
-            let updated = self
-                .coll
-                .find_one_and_update(
-                    doc! { "_id": id.as_str(), "stock": { "$gte": q } },
-                    doc! { "$inc": { "stock": -q, "version": 1_i64 } },
-                )
-                .return_document(ReturnDocument::After)
-                .projection(doc! { "stock": 1 })
-                .await
-                .map_err(mapper(ENTITY))?;
-            if let Some(d) = updated {
-                return get_u64(ENTITY, &d, "stock");
-            }
-        }
-        match self.stored_stock(id).await? {
-            None => Err(Error::NotFound { entity: ENTITY }),
-            Some(None) => Ok(None),
-            Some(Some(_)) => Err(Error::Conflict {
-                entity: ENTITY,
-                reason: ConflictReason::State("not enough stock".into()),
-            }),
-        }
     }
 }

@@ -14,25 +14,31 @@
 //! messages (`nack(false)`) are dead-lettered to `puratan.dlx` →
 //! `puratan.dead-letters`.
 //!
-//! The connection is not re-established automatically: when it is lost,
-//! `publish`/`subscribe` fail with `Unavailable`, [`RabbitBus::ping`] says
-//! so, and subscribers' `next` ends; the process (or its supervisor)
-//! reconnects by building a new `RabbitBus`.
+//! The connection is re-established when it is lost (broker restart,
+//! network drop; see [`link`]): `publish` fails with `Unavailable` while
+//! the broker is unreachable (the outbox keeps the event until it is
+//! back), and a subscriber's `next` returns `Unavailable` until it could
+//! re-subscribe, then goes on delivering. Durable queues keep what was
+//! published meanwhile; deliveries that were in flight come again with
+//! `redelivered` set, so consumers dedupe them. Transient queues die with
+//! their connection: what was published to them during the outage is
+//! lost (they carry live fan-out, never work).
 
 mod bus;
 mod config;
 mod error;
+mod link;
 pub mod topology;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use lapin::options::{ConfirmSelectOptions, QueueDeclareOptions};
-use lapin::types::{FieldTable, LongString};
-use lapin::{Channel, Connection, ConnectionProperties};
-use puratan_core::{Error, Result};
+use lapin::options::QueueDeclareOptions;
+use lapin::types::FieldTable;
+use puratan_core::Result;
 
 pub use config::RabbitConfig;
+use link::Links;
 
 /// A connection to RabbitMQ implementing [`EventBus`](puratan_core::ports::EventBus).
 /// Clones share the connection.
@@ -42,10 +48,7 @@ pub struct RabbitBus {
 }
 
 struct Inner {
-    connection: Connection,
-    /// The confirm-mode publish channel; replaced if the broker closed it.
-    publisher: tokio::sync::Mutex<Channel>,
-    config: RabbitConfig,
+    links: Links,
     unroutable: AtomicU64,
 }
 
@@ -55,59 +58,21 @@ impl RabbitBus {
     ///
     /// Fails with `Invalid` for a malformed URL, `Unavailable` when the
     /// broker cannot be reached in time (`retryable: false` when it refuses
-    /// the credentials).
+    /// the credentials). Later losses of the connection are repaired by
+    /// the bus itself.
     pub async fn connect(config: &RabbitConfig) -> Result<Self> {
-        let uri: lapin::uri::AMQPUri = config.url.parse().map_err(|e: String| {
-            Error::invalid("rabbitmq.url", format!("{e} ({})", config.redacted_url()))
-        })?;
-        let timeout = config.connect_timeout();
-        let setup = async {
-            let properties =
-                ConnectionProperties::default().with_connection_name(LongString::from("puratan"));
-            let connection = Connection::connect_uri(uri, properties)
-                .await
-                .map_err(error::map)?;
-            let channel = connection.create_channel().await.map_err(error::map)?;
-            topology::declare(&channel).await?;
-            channel
-                .confirm_select(ConfirmSelectOptions::default())
-                .await
-                .map_err(error::map)?;
-            Ok::<_, Error>((connection, channel))
-        };
-        let (connection, publisher) =
-            tokio::time::timeout(timeout, setup).await.map_err(|_| {
-                Error::unavailable(
-                    error::BACKEND,
-                    format!(
-                        "no connection to {} within {timeout:?}",
-                        config.redacted_url()
-                    ),
-                    true,
-                )
-            })??;
         Ok(Self {
             inner: Arc::new(Inner {
-                connection,
-                publisher: tokio::sync::Mutex::new(publisher),
-                config: config.clone(),
+                links: Links::open(config).await?,
                 unroutable: AtomicU64::new(0),
             }),
         })
     }
 
-    /// Whether the connection is up (no network round trip).
+    /// Whether the broker is reachable: the current connection is up, or a
+    /// new one could be opened.
     pub async fn ping(&self) -> Result<()> {
-        let status = self.inner.connection.status();
-        if status.connected() {
-            Ok(())
-        } else {
-            Err(Error::unavailable(
-                error::BACKEND,
-                format!("connection is {:?}", status.state()),
-                true,
-            ))
-        }
+        self.inner.links.current().await.map(drop)
     }
 
     /// Messages ready in `queue` (not counting un-acked ones), for metrics.
@@ -115,12 +80,8 @@ impl RabbitBus {
     pub async fn queue_len(&self, queue: &str) -> Result<u32> {
         // A passive declare of a missing queue closes its channel, so use a
         // throwaway one.
-        let channel = self
-            .inner
-            .connection
-            .create_channel()
-            .await
-            .map_err(error::map)?;
+        let link = self.inner.links.current().await?;
+        let channel = link.connection.create_channel().await.map_err(error::map)?;
         let declared = channel
             .queue_declare(
                 queue,
@@ -144,33 +105,18 @@ impl RabbitBus {
         self.inner.unroutable.load(Ordering::Relaxed)
     }
 
-    /// The confirm-mode publish channel, re-opened if it was closed (a
-    /// channel-level error closes it for good).
-    async fn publisher(&self) -> Result<Channel> {
-        let mut channel = self.inner.publisher.lock().await;
-        if !channel.status().connected() {
-            let fresh = self
-                .inner
-                .connection
-                .create_channel()
-                .await
-                .map_err(error::map)?;
-            fresh
-                .confirm_select(ConfirmSelectOptions::default())
-                .await
-                .map_err(error::map)?;
-            *channel = fresh;
-        }
-        Ok(channel.clone())
+    /// How often the connection was re-established since [`connect`](Self::connect).
+    pub fn reconnect_count(&self) -> u64 {
+        self.inner.links.reconnects.load(Ordering::Relaxed)
     }
 }
 
 impl std::fmt::Debug for RabbitBus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RabbitBus")
-            .field("url", &self.inner.config.redacted_url())
-            .field("state", &self.inner.connection.status().state())
+            .field("url", &self.inner.links.config().redacted_url())
             .field("unroutable", &self.unroutable_count())
+            .field("reconnects", &self.reconnect_count())
             .finish_non_exhaustive()
     }
 }

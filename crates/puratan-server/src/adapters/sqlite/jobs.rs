@@ -13,7 +13,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use puratan_core::domain::{Job, JobId, JobStatus, OrderId, Priority, UserId};
-use puratan_core::ports::{JobFilter, JobRepo, Page, PageRequest, job_queue_key};
+use puratan_core::ports::{
+    JobFilter, JobRepo, Page, PageRequest, check_follow_target, job_queue_key,
+};
 use puratan_core::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
@@ -196,8 +198,35 @@ impl JobRepo for SqliteJobs {
                 c.execute(
                     "UPDATE jobs SET priority = ?1, version = version + 1,
                                      doc = json_set(doc, '$.priority', ?1)
-                      WHERE order_id = ?2 AND status = 'queued' AND priority <> ?1",
+                      WHERE order_id = ?2 AND status IN ('queued', 'parked') AND priority <> ?1",
                     params![priority.get(), order_id],
+                )
+                .map_err(|e| map(E, e))
+            })
+            .await
+    }
+
+    /// One `UPDATE` over the order's rows (`jobs_order` index): the fence
+    /// is the document's `order_version` (0 when an older document lacks
+    /// it), read and written in the same statement.
+    async fn follow_order(
+        &self,
+        order_id: OrderId,
+        order_version: u64,
+        to: JobStatus,
+    ) -> Result<usize> {
+        check_follow_target(to)?;
+        let order_id = order_id.to_string();
+        let fence = i64::try_from(order_version)
+            .map_err(|_| Error::invalid("order_version", "out of range"))?;
+        self.0
+            .write(move |c| {
+                c.execute(
+                    "UPDATE jobs SET status = ?1, version = version + 1,
+                                     doc = json_set(doc, '$.status', ?1, '$.order_version', ?2)
+                      WHERE order_id = ?3 AND status IN ('queued', 'parked')
+                        AND coalesce(json_extract(doc, '$.order_version'), 0) <= ?2",
+                    params![to.as_str(), fence, order_id],
                 )
                 .map_err(|e| map(E, e))
             })

@@ -1,12 +1,18 @@
 //! [`OrderRepo`] on the `orders` table, with the transactional outbox in
 //! `order_outbox` (migration 8): an order write and its events commit in
-//! one SQLite transaction. Sent entries are deleted.
+//! one SQLite transaction. Sent entries are deleted. A checkout
+//! (`insert_checkout`) also takes stock from `products` and counts coupon
+//! redemptions in `coupon_redemptions` in that same transaction.
 
 use async_trait::async_trait;
-use puratan_core::domain::{Order, OrderId, OrderStatus, OutboxEntry, UserId};
-use puratan_core::ports::{OrderRepo, Page, PageRequest, queue_key};
+use puratan_core::domain::ProductId;
+use puratan_core::domain::{Order, OrderId, OutboxEntry, UserId};
+use puratan_core::ports::Reservations;
+use puratan_core::ports::{
+    OrderRepo, OrderSearch, Page, PageRequest, QueueFilter, SearchText, queue_key,
+};
 use puratan_core::{ConflictReason, Error, Result};
-use rusqlite::{Connection, ToSql, params};
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
 use super::{SqliteStore, decode, encode, map, stale_or_missing};
 
@@ -79,6 +85,65 @@ fn append_outbox(c: &Connection, events: &[OutboxEntry]) -> Result<()> {
     Ok(())
 }
 
+/// Takes each product's units: one conditional `UPDATE` per product
+/// (`stock >= q`); when it changes nothing, the row tells "unknown
+/// product", "no stock control" (left alone) and "not enough" apart.
+/// Runs inside the checkout's transaction on the single writer.
+fn take_stock(c: &Connection, stock: &[(ProductId, u64)]) -> Result<()> {
+    let mut take = c
+        .prepare_cached(
+            "UPDATE products SET stock = stock - ?1, version = version + 1
+             WHERE id = ?2 AND stock IS NOT NULL AND stock >= ?1",
+        )
+        .map_err(|e| map("product", e))?;
+    for (id, quantity) in stock {
+        // More than i64::MAX units are more than any stock.
+        if let Ok(q) = i64::try_from(*quantity)
+            && take
+                .execute(params![q, id.as_str()])
+                .map_err(|e| map("product", e))?
+                == 1
+        {
+            continue;
+        }
+        let stored: Option<Option<i64>> = c
+            .query_row(
+                "SELECT stock FROM products WHERE id = ?1",
+                [id.as_str()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| map("product", e))?;
+        match stored {
+            None => return Err(Error::NotFound { entity: "product" }),
+            Some(None) => {}
+            Some(Some(_)) => return Err(Error::exhausted("product", id.as_str())),
+        }
+    }
+    Ok(())
+}
+
+/// Counts one redemption per code unless its count reached the cap.
+fn redeem_coupons(c: &Connection, coupons: &[(String, Option<u64>)]) -> Result<()> {
+    let mut redeem = c
+        .prepare_cached(
+            "INSERT INTO coupon_redemptions (code, used) VALUES (?1, 1)
+             ON CONFLICT (code) DO UPDATE SET used = used + 1 WHERE ?2 IS NULL OR used < ?2",
+        )
+        .map_err(|e| map("coupon", e))?;
+    for (code, cap) in coupons {
+        let cap = cap.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        if redeem
+            .execute(params![code, cap])
+            .map_err(|e| map("coupon", e))?
+            == 0
+        {
+            return Err(Error::exhausted("coupon", code.as_str()));
+        }
+    }
+    Ok(())
+}
+
 #[derive(Debug)]
 pub(super) struct SqliteOrders(pub(super) SqliteStore);
 
@@ -142,6 +207,46 @@ impl OrderRepo for SqliteOrders {
                 append_outbox(&tx, &events)?;
                 tx.commit().map_err(|e| map(E, e))?;
                 Ok(order)
+            })
+            .await
+    }
+
+    /// One transaction on the single writer: the order first (a duplicate
+    /// key fails before anything is taken), then stock, redemptions and
+    /// the outbox; any error rolls all of it back.
+    async fn insert_checkout(
+        &self,
+        mut order: Order,
+        events: Vec<OutboxEntry>,
+        reservations: Reservations,
+    ) -> Result<Order> {
+        order.version = 1;
+        self.0
+            .write(move |c| {
+                let tx = c.transaction().map_err(|e| map(E, e))?;
+                insert_order(&tx, &order)?;
+                take_stock(&tx, &reservations.stock)?;
+                redeem_coupons(&tx, &reservations.coupons)?;
+                append_outbox(&tx, &events)?;
+                tx.commit().map_err(|e| map(E, e))?;
+                Ok(order)
+            })
+            .await
+    }
+
+    async fn coupon_redemptions(&self, code: &str) -> Result<u64> {
+        let code = code.to_owned();
+        self.0
+            .read(move |c| {
+                let used: Option<i64> = c
+                    .query_row(
+                        "SELECT used FROM coupon_redemptions WHERE code = ?1",
+                        [&code],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(|e| map("coupon", e))?;
+                Ok(used.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
             })
             .await
     }
@@ -238,14 +343,12 @@ impl OrderRepo for SqliteOrders {
             .await
     }
 
-    async fn list_by_status(
-        &self,
-        status: &OrderStatus,
-        page: &PageRequest,
-    ) -> Result<Page<Order>> {
+    async fn list_queue(&self, filter: &QueueFilter, page: &PageRequest) -> Result<Page<Order>> {
         let after: Option<(u8, i64, String)> =
             page.after.as_ref().map(|c| c.decode()).transpose()?;
-        let status = status.to_string();
+        let status = filter.status.to_string();
+        let (min_p, max_p) = filter.priority_bounds();
+        let (due_lo, due_hi) = filter.due_bounds_ms();
         let size = page.size();
         self.0
             .read(move |c| {
@@ -253,16 +356,97 @@ impl OrderRepo for SqliteOrders {
                     Some((p, d, id)) => (Some(p), Some(d), Some(id)),
                     None => (None, None, None),
                 };
-                // Keyset pagination over (priority DESC, due_ms ASC, id ASC).
+                // Keyset pagination over (priority DESC, due_ms ASC, id ASC)
+                // on the `orders_queue` index: `status` is its equality
+                // prefix, the priority bounds a range on its next column,
+                // and the due window is checked on the index entries.
                 let items = query(
                     c,
-                    "SELECT doc, version FROM orders WHERE status = ?1
-                       AND (?2 IS NULL OR priority < ?2
-                            OR (priority = ?2 AND (due_ms > ?3 OR (due_ms = ?3 AND id > ?4))))
-                     ORDER BY priority DESC, due_ms, id LIMIT ?5",
-                    &[&status, &p, &d, &id, &limit(size)],
+                    "SELECT doc, version FROM orders
+                      WHERE status = ?1 AND priority BETWEEN ?6 AND ?7
+                        AND due_ms >= ?8 AND due_ms < ?9
+                        AND (?2 IS NULL OR priority < ?2
+                             OR (priority = ?2 AND (due_ms > ?3 OR (due_ms = ?3 AND id > ?4))))
+                      ORDER BY priority DESC, due_ms, id LIMIT ?5",
+                    &[
+                        &status,
+                        &p,
+                        &d,
+                        &id,
+                        &limit(size),
+                        &min_p,
+                        &max_p,
+                        &due_lo,
+                        &due_hi,
+                    ],
                 )?;
                 Ok(Page::from_overfetch(items, size, queue_key))
+            })
+            .await
+    }
+
+    /// Newest first (`id DESC`). Status, customer, the creation window
+    /// (an id range) and the cursor are SQL conditions — the statement
+    /// names only those that are set, so SQLite can pick the
+    /// `orders_status_newest` or `orders_customer` index; the free text
+    /// is matched with [`SearchText::matches`] on the rows as SQLite
+    /// returns them, in order, until the page is full (case-insensitive
+    /// for all of Unicode, which SQLite's `lower`/`LIKE` are not, and
+    /// exactly the semantics of the other backends' reference).
+    async fn search(&self, search: &OrderSearch, page: &PageRequest) -> Result<Page<Order>> {
+        let before: Option<OrderId> = page.after.as_ref().map(|c| c.decode()).transpose()?;
+        let search = search.clone();
+        let size = page.size();
+        self.0
+            .read(move |c| {
+                let (lo, hi) = search.id_bounds();
+                let mut sql = String::from("SELECT doc, version FROM orders WHERE 1 = 1");
+                let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+                let mut cond = |fragment: &str, value: Box<dyn ToSql>| {
+                    args.push(value);
+                    sql.push_str(&format!(" AND {fragment} ?{}", args.len()));
+                };
+                if let Some(s) = &search.status {
+                    cond("status =", Box::new(s.to_string()));
+                }
+                if let Some(cust) = search.customer {
+                    cond("customer_id =", Box::new(cust.to_string()));
+                }
+                if let Some(SearchText::Id(id)) = &search.text {
+                    cond("id =", Box::new(id.to_string()));
+                }
+                if let Some(lo) = lo {
+                    cond("id >=", Box::new(lo));
+                }
+                if let Some(hi) = hi {
+                    cond("id <", Box::new(hi));
+                }
+                if let Some(b) = before {
+                    cond("id <", Box::new(b.to_string()));
+                }
+                sql.push_str(" ORDER BY id DESC");
+                let text = search.text.filter(|t| matches!(t, SearchText::Text(_)));
+                if text.is_none() {
+                    args.push(Box::new(limit(size)));
+                    sql.push_str(&format!(" LIMIT ?{}", args.len()));
+                }
+                let mut stmt = c.prepare_cached(&sql).map_err(|e| map(E, e))?;
+                let params: Vec<&dyn ToSql> = args.iter().map(|a| a.as_ref()).collect();
+                let mut rows = stmt.query(params.as_slice()).map_err(|e| map(E, e))?;
+                let mut items = Vec::with_capacity(size + 1);
+                while items.len() <= size {
+                    let Some(row) = rows.next().map_err(|e| map(E, e))? else {
+                        break;
+                    };
+                    let doc: String = row.get(0).map_err(|e| map(E, e))?;
+                    let version: i64 = row.get(1).map_err(|e| map(E, e))?;
+                    let mut o: Order = decode(&doc)?;
+                    o.version = u64::try_from(version).unwrap_or_default();
+                    if text.as_ref().is_none_or(|t| t.matches(&o)) {
+                        items.push(o);
+                    }
+                }
+                Ok(Page::from_overfetch(items, size, |o| o.id))
             })
             .await
     }

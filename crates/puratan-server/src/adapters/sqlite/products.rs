@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use puratan_core::domain::{Product, ProductId, Sku};
 use puratan_core::ports::{Page, PageRequest, ProductFilter, ProductRepo};
-use puratan_core::{ConflictReason, Error, Result};
+use puratan_core::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{SqliteStore, decode, encode, map, stale_or_missing};
@@ -178,40 +178,6 @@ impl ProductRepo for SqliteProducts {
                     items.push(row_to_product(doc, version, stock)?);
                 }
                 Ok(Page::from_overfetch(items, size, |p| p.id.to_string()))
-            })
-            .await
-    }
-
-    async fn reserve_stock(&self, id: &ProductId, quantity: u64) -> Result<Option<u64>> {
-        let id = id.to_string();
-        let q = i64_of(quantity)?;
-        self.0
-            .write(move |c| {
-                let tx = c.transaction().map_err(|e| map(E, e))?;
-                let stock: Option<Option<i64>> = tx
-                    .query_row("SELECT stock FROM products WHERE id = ?1", [&id], |r| {
-                        r.get(0)
-                    })
-                    .optional()
-                    .map_err(|e| map(E, e))?;
-                let left = match stock {
-                    None => return Err(Error::NotFound { entity: E }),
-                    Some(None) => return Ok(None),
-                    Some(Some(left)) if left >= q => left - q,
-                    Some(Some(_)) => {
-                        return Err(Error::Conflict {
-                            entity: E,
-                            reason: ConflictReason::State("not enough stock".into()),
-                        });
-                    }
-                };
-                tx.execute(
-                    "UPDATE products SET stock = ?1, version = version + 1 WHERE id = ?2",
-                    params![left, id],
-                )
-                .map_err(|e| map(E, e))?;
-                tx.commit().map_err(|e| map(E, e))?;
-                Ok(u64::try_from(left).ok())
             })
             .await
     }

@@ -196,6 +196,21 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_user ON notifications (user_id, id);
 CREATE INDEX notifications_unread ON notifications (user_id, unread);
 "#,
+    // Staff order search (issue #6, adapters/sqlite/orders.rs `search`):
+    // orders in one state, newest first, without sorting the state's
+    // whole queue index by id.
+    r#"
+CREATE INDEX orders_status_newest ON orders (status, id);
+"#,
+    // Coupon redemption caps (issue #6, adapters/sqlite/orders.rs
+    // `insert_checkout`): orders per normalised coupon code, counted in
+    // the checkout's transaction and never given back.
+    r#"
+CREATE TABLE coupon_redemptions (
+    code TEXT PRIMARY KEY,
+    used INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

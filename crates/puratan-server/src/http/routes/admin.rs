@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 
 use super::products::ProductView;
 use crate::catalog;
-use crate::events::{CatalogChanged, invalidate, publish_catalog_changed};
+use crate::events::{CatalogChanged, invalidate, publish_cache_updated};
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::extract::ApiJson;
 use crate::state::App;
@@ -121,8 +121,8 @@ async fn changed(app: &App, ids: Vec<String>) {
         catalog_version: None,
     };
     invalidate(app, &change).await;
-    if let Err(e) = publish_catalog_changed(app, &change).await {
-        tracing::warn!(error = %e, "could not publish catalog.changed; other replicas refresh on TTL");
+    if let Err(e) = publish_cache_updated(app, &change).await {
+        tracing::warn!(error = %e, "could not publish system.cache_updated; other replicas refresh on TTL");
     }
 }
 
@@ -281,14 +281,16 @@ pub async fn rollback(
     State(app): State<App>,
     ApiJson(req): ApiJson<RollbackRequest>,
 ) -> Result<Json<Vec<VersionView>>, ApiError> {
+    let previous = app.pricing.current().map(|c| c.version().to_owned());
     app.pricing.rollback(&req.version).await?;
     let change = CatalogChanged {
         product_ids: Vec::new(),
         catalog_version: Some(req.version.clone()),
     };
-    if let Err(e) = publish_catalog_changed(&app, &change).await {
-        tracing::warn!(error = %e, "could not publish catalog.changed after rollback");
+    if let Err(e) = publish_cache_updated(&app, &change).await {
+        tracing::warn!(error = %e, "could not publish system.cache_updated after rollback");
     }
+    crate::system_events::pricing_catalog_changed(&app, previous, &req.version).await;
     tracing::info!(target: "audit", action = "catalog.rolled_back", version = %req.version);
     list_versions(State(app)).await
 }

@@ -82,9 +82,12 @@ pub async fn metrics(State(app): State<App>) -> Response {
         .set(i64::try_from(stats.hits).unwrap_or(i64::MAX));
     m.cache_misses
         .set(i64::try_from(stats.misses).unwrap_or(i64::MAX));
-    if let Some(unroutable) = &app.unroutable {
+    if let Some(counters) = &app.bus_counters {
+        let c = counters();
         m.events_unroutable
-            .set(i64::try_from(unroutable()).unwrap_or(i64::MAX));
+            .set(i64::try_from(c.unroutable).unwrap_or(i64::MAX));
+        m.events_reconnects
+            .set(i64::try_from(c.reconnects).unwrap_or(i64::MAX));
     }
     if let Some(len) = &app.queue_len {
         for q in crate::events::WATCHED_QUEUES {

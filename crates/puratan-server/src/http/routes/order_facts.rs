@@ -13,12 +13,21 @@
 //! writes. If the process dies between them, the fact is stored and the
 //! guard now holds, so firing the transition again (the same request, or
 //! `POST …/transitions`) completes it; nothing is ever half-written.
+//!
+//! Events (docs/events.md): a fact written on its own carries
+//! `order.updated` naming the changed fields, in the same transaction. A
+//! fact that the same request follows with its transition carries none:
+//! the transition's `order.status_changed` announces the order's change,
+//! and one change should not notify twice. If that transition does not
+//! happen (crash, concurrent write), the fact stays without an event of
+//! its own until the transition fires.
 
 use axum::Json;
 use axum::extract::State;
 use chrono::Utc;
 use puratan_core::auth::rbac::Permission;
 use puratan_core::domain::{Order, Payment, Proof, ProofDecision, Shipment, TrackingEvent};
+use puratan_core::orders::events;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::json;
@@ -115,14 +124,17 @@ pub async fn capture_payment(
         captured_by: Some(caller.user),
     });
     order.version = input.version;
-    let order = app.orders.update(order).await?;
-    if app
+    // Recording a payment changes no status, so whether `accept` follows
+    // is known before the write.
+    let accept_follows = app
         .order_service
         .engine()
         .workflow()
         .transition("accept")
-        .is_some_and(|t| t.leaves(&order.status))
-    {
+        .is_some_and(|t| t.leaves(&order.status));
+    let changed: &[&str] = &["payment"];
+    let order = record(&app, &caller, order, (!accept_follows).then_some(changed)).await?;
+    if accept_follows {
         return then_fire(&app, &caller, order, "accept", None).await;
     }
     Ok(Json(view(&app, &order, &actor(&caller))))
@@ -182,7 +194,7 @@ pub async fn send_proof(
         decision: None,
     });
     order.version = input.version;
-    let order = app.orders.update(order).await?;
+    let order = record(&app, &caller, order, Some(&["proofs"])).await?;
     Ok(Json(view(&app, &order, &actor(&caller))))
 }
 
@@ -242,7 +254,8 @@ pub async fn decide_proof(
             });
         }
         order.version = input.version;
-        app.orders.update(order).await?
+        // `approve_proof` / `reject_proof` follows and announces it.
+        record(&app, &caller, order, None).await?
     } else if decided_as(&order, input.approved) {
         // A retry after the decision was stored but before the transition.
         order
@@ -253,6 +266,31 @@ pub async fn decide_proof(
         ));
     };
     then_fire(&app, &caller, order, transition, comment).await
+}
+
+/// Writes a recorded fact (version-checked). `changed` names the changed
+/// fields for `order.updated`, written in the same transaction; `None`
+/// when this request fires a transition right after, whose events
+/// announce the change (see the module docs).
+async fn record(
+    app: &App,
+    caller: &Caller,
+    order: Order,
+    changed: Option<&[&str]>,
+) -> Result<Order, ApiError> {
+    let Some(changed) = changed else {
+        return Ok(app.orders.update(order).await?);
+    };
+    let event = events::updated(
+        &order,
+        changed,
+        Some(caller.user),
+        // The version comes from the client: a stale one (even u64::MAX)
+        // fails the write, it must not overflow here.
+        order.version.saturating_add(1),
+        Utc::now(),
+    );
+    Ok(app.orders.update_with_outbox(order, vec![event]).await?)
 }
 
 /// Fires the transition a just-recorded fact enables, on the order's
@@ -334,7 +372,8 @@ pub async fn ship(
                 events: Vec::new(),
             });
             order.version = input.version;
-            app.orders.update(order).await?
+            // `ship` follows and announces it.
+            record(&app, &caller, order, None).await?
         }
     };
     then_fire(&app, &caller, order, "ship", None).await
@@ -393,8 +432,10 @@ pub async fn tracking_event(
         location,
     });
     order.version = input.version;
-    let order = app.orders.update(order).await?;
-    if delivered && order.status.as_str() == "shipped" {
+    let deliver_follows = delivered && order.status.as_str() == "shipped";
+    let changed: &[&str] = &["shipment.events"];
+    let order = record(&app, &caller, order, (!deliver_follows).then_some(changed)).await?;
+    if deliver_follows {
         return then_fire(&app, &caller, order, "deliver", None).await;
     }
     Ok(Json(view(&app, &order, &actor(&caller))))

@@ -5,7 +5,7 @@
 //! Checkout verifies every line's signed quote here (the keys and the
 //! catalogs live in the server) and re-prices its stored request on the
 //! catalog version it was priced with; core's `OrderService` does the rest
-//! (total, stock, idempotency, workflow, outbox).
+//! (total, stock, coupon caps, idempotency, workflow, outbox).
 
 use std::str::FromStr;
 
@@ -17,10 +17,10 @@ use chrono::{DateTime, NaiveTime, Utc};
 use puratan_core::auth::rbac::{self, Permission};
 use puratan_core::domain::{CartLine, Currency, Money, Order, OrderId, ProductId, ShippingAddress};
 use puratan_core::orders::{
-    CheckoutRequest, OrderError, PricedQuote, QuoteCheck, TransitionRequest,
+    CheckoutRequest, OrderError, PricedQuote, QuoteCheck, QuoteCoupon, TransitionRequest,
 };
 use puratan_core::ports::{Cursor, PageRequest};
-use puratan_core::workflow::{Actor, GuardContext, WorkflowError};
+use puratan_core::workflow::{Actor, Guard, GuardContext, WorkflowError};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -230,6 +230,10 @@ pub(crate) fn order_error(e: OrderError) -> ApiError {
             .with_details(json!({ "actual": { "amount": actual.amount.to_string(), "currency": actual.currency.as_str() } })),
         OrderError::OutOfStock { product_id } => ApiError::new(ErrorCode::OutOfStock, message)
             .with_details(json!({ "product_id": product_id })),
+        OrderError::CouponExhausted { code } => {
+            ApiError::new(ErrorCode::CouponExhausted, message)
+                .with_details(json!({ "coupon": code }))
+        }
         OrderError::InvalidIdempotencyKey { .. } => {
             ApiError::new(ErrorCode::IdempotencyKeyInvalid, message)
         }
@@ -327,15 +331,23 @@ async fn check_quote(
         serde_json::from_str(signed.quote.get()).map_err(ApiError::internal)?;
     let signed_total = money(&totals.total, &totals.currency)
         .ok_or_else(|| ApiError::internal(format!("signed quote {} has a bad total", signed.id)))?;
-    let repriced_total = match app.pricing.version(&signed.catalog_version).await {
+    // The coupon (and its cap) come from the re-pricing, on the catalog
+    // version the quote was priced with, like the price.
+    let repriced = match app.pricing.version(&signed.catalog_version).await {
         Ok(catalog) => match catalog.quote(&signed.request) {
-            Ok(q) => money(&q.total.to_string(), &q.currency),
+            Ok(q) => money(&q.total.to_string(), &q.currency).map(|total| {
+                let coupon = q.coupon.map(|c| QuoteCoupon {
+                    code: c.code.to_string(),
+                    max_redemptions: c.max_redemptions.map(u64::from),
+                });
+                (total, coupon)
+            }),
             Err(_) => None,
         },
         Err(e) if e.kind() == puratan_core::ErrorKind::NotFound => None,
         Err(e) => return Err(e.into()),
     };
-    let Some(repriced_total) = repriced_total else {
+    let Some((repriced_total, coupon)) = repriced else {
         return Err(order_error(OrderError::QuoteMismatch {
             line,
             reason: "the quote's catalog version can no longer price it".into(),
@@ -351,6 +363,7 @@ async fn check_quote(
         ready_at: totals
             .production
             .map(|p| p.ship_date.and_time(NaiveTime::MIN).and_utc()),
+        coupon,
     }))
 }
 
@@ -388,8 +401,9 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
 
 // ---- handlers -------------------------------------------------------------
 
-/// Check out: verify every line's signed quote, check the total, reserve
-/// stock, and submit the order. A retry with the same `Idempotency-Key`
+/// Check out: verify every line's signed quote, check the total, and
+/// submit the order, taking its stock and counting its coupon redemptions
+/// in the same transaction. A retry with the same `Idempotency-Key`
 /// and body returns the same order (200, `Idempotent-Replayed: true`).
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = CheckoutInput,
     params(("Idempotency-Key" = String, Header, description = "1-255 visible ASCII characters; reuse it to retry safely")),
@@ -541,8 +555,25 @@ pub(crate) async fn fire(
         return Err(invalid("reason", "at most 1000 characters"));
     }
     let me = actor(caller);
-    let files_passed_preflight =
-        crate::processing::order_hook::files_passed_preflight(app, &order).await?;
+    // Look up only the facts this firing can consult (reading every
+    // attached file record, or every job of the run, is not free).
+    let consulted = app
+        .order_service
+        .engine()
+        .consulted_guards(&order.status, &input.transition);
+    let files_passed_preflight = if consulted.contains(&Guard::FilesPassedPreflight) {
+        crate::processing::order_hook::files_passed_preflight(app, &order).await?
+    } else {
+        false
+    };
+    let qc = if consulted
+        .iter()
+        .any(|g| matches!(g, Guard::QcChecklistComplete | Guard::QcFailed))
+    {
+        crate::production::qc_outcome(app, &order).await?
+    } else {
+        None
+    };
     let order = app
         .order_service
         .transition(TransitionRequest {
@@ -554,7 +585,7 @@ pub(crate) async fn fire(
                 files_passed_preflight,
                 payment_captured: order.payment_captured(),
                 proof_approved: order.proof_approved(),
-                qc: crate::production::qc_outcome(app, &order).await?,
+                qc,
             },
             expected_version: Some(input.version),
             now: Utc::now(),

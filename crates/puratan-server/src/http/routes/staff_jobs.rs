@@ -42,7 +42,8 @@ pub struct JobView {
     pub priority: u8,
     pub due_at: DateTime<Utc>,
     pub submitted_at: DateTime<Utc>,
-    /// `queued`, `claimed` or `done`.
+    /// `queued`, `claimed`, `done`, `parked` (its order is on hold; not
+    /// claimable until released) or `cancelled` (its order was).
     pub status: String,
     pub claimed_by: Option<String>,
     pub claimed_at: Option<DateTime<Utc>>,
@@ -95,7 +96,7 @@ pub(crate) fn view(job: &Job) -> JobView {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct JobsQuery {
-    /// `queued`, `claimed` or `done` (default: any).
+    /// `queued`, `claimed`, `done`, `parked` or `cancelled` (default: any).
     pub status: Option<String>,
     /// Only this order's jobs.
     pub order_id: Option<String>,
@@ -217,7 +218,9 @@ pub async fn list(
         .as_deref()
         .map(JobStatus::parse)
         .transpose()
-        .map_err(|_| ApiError::invalid_param("status", "one of queued, claimed, done"))?;
+        .map_err(|_| {
+            ApiError::invalid_param("status", "one of queued, claimed, done, parked, cancelled")
+        })?;
     let order_id = q
         .order_id
         .as_deref()
@@ -248,7 +251,9 @@ pub async fn get(
     Ok(Json(view(&load(&app, &id).await?)))
 }
 
-/// Put a claimed job back into the queue (its claimer, or an admin).
+/// Put a claimed job back (its claimer, or an admin): into the queue, or
+/// `parked` when its order is on hold now (`cancelled` when the order was
+/// cancelled), so it is not claimed again before the order is released.
 #[utoipa::path(post, path = "/api/v1/staff/jobs/{id}/release", tag = "orders", params(("id" = String, Path)),
     request_body = VersionInput, security(("bearer" = [])),
     responses((status = 200, body = JobView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -262,11 +267,22 @@ pub async fn release(
     caller.require(Permission::OrdersUpdateStatus)?;
     let mut job = load(&app, &id).await?;
     own_claim(&caller, &job, "release")?;
-    job.status = JobStatus::Queued;
+    let order = app.orders.get(job.order_id).await?;
+    let engine = app.order_service.engine();
+    job.status = production::waiting_status(engine, &order.status);
+    job.order_version = order.version;
     job.claimed_by = None;
     job.claimed_at = None;
     job.version = input.version;
-    Ok(Json(view(&app.jobs.update(job).await?)))
+    let job = app.jobs.update(job).await?;
+    // The order may have been held or released while we looked.
+    let job =
+        if production::catch_up(app.orders.as_ref(), app.jobs.as_ref(), engine, &order).await? {
+            app.jobs.get(&job.id).await?
+        } else {
+            job
+        };
+    Ok(Json(view(&job)))
 }
 
 /// Mark a claimed job as produced (its claimer, or an admin).

@@ -1,6 +1,7 @@
 //! Tests that run real `puratan serve` processes: graceful shutdown under
 //! load, replicas sharing one rate-limit budget through Redis, and the
-//! fail-open fallback when Redis disappears.
+//! fail-open fallback when Redis disappears, and the fault tests
+//! ([`faults`]: a crashing broker, a killed server).
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -8,6 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+mod broker;
+mod faults;
 
 const TOKEN: &str = "process-test-admin-token-0123456789abcdef";
 
