@@ -347,17 +347,9 @@ async fn bad_quotes_and_totals_are_refused() {
     assert_eq!(mine["items"], json!([]));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn twenty_checkouts_for_the_last_units_one_wins() {
-    // Twenty registrations from one IP: lift the per-IP login budget.
-    let app = spawn_app_with(|c| c.auth.sensitive_per_ip_per_minute = 10_000).await;
-    let mut customers = Vec::new();
-    for i in 0..20 {
-        customers.push(app.customer(&format!("c{i}@example.com")).await);
-    }
-    let (line, total, cur) = app.line(&poster(10)).await;
-    app.set_stock("poster-a3", 10).await;
-    let req = body(vec![line], &total, &cur);
+/// One checkout of `req` per customer, all at once (key `k<i>`):
+/// (status, body) per customer.
+async fn checkouts_at_once(app: &TestApp, customers: &[Value], req: &Value) -> Vec<(u16, Value)> {
     let tasks: Vec<_> = customers
         .iter()
         .enumerate()
@@ -381,9 +373,26 @@ async fn twenty_checkouts_for_the_last_units_one_wins() {
             })
         })
         .collect();
-    let mut created = 0;
+    let mut out = Vec::with_capacity(tasks.len());
     for t in tasks {
-        let (status, body) = t.await.expect("join");
+        out.push(t.await.expect("join"));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_checkouts_for_the_last_units_one_wins() {
+    // Twenty registrations from one IP: lift the per-IP login budget.
+    let app = spawn_app_with(|c| c.auth.sensitive_per_ip_per_minute = 10_000).await;
+    let mut customers = Vec::new();
+    for i in 0..20 {
+        customers.push(app.customer(&format!("c{i}@example.com")).await);
+    }
+    let (line, total, cur) = app.line(&poster(10)).await;
+    app.set_stock("poster-a3", 10).await;
+    let req = body(vec![line], &total, &cur);
+    let mut created = 0;
+    for (status, body) in checkouts_at_once(&app, &customers, &req).await {
         match status {
             201 => created += 1,
             409 => assert_eq!(body["code"], "out_of_stock", "{body}"),
@@ -424,32 +433,8 @@ async fn concurrent_checkouts_redeem_a_capped_coupon_at_most_cap_times() {
     request["coupon"] = json!("LAUNCH-3");
     let (line, total, cur) = app.line(&request).await;
     let req = body(vec![line], &total, &cur);
-    let tasks: Vec<_> = customers
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let client = app.client.clone();
-            let url = app.url("/api/v1/orders");
-            let token = access(c).to_owned();
-            let req = req.clone();
-            tokio::spawn(async move {
-                let r = client
-                    .post(url)
-                    .bearer_auth(token)
-                    .header("Idempotency-Key", format!("k{i}"))
-                    .json(&req)
-                    .send()
-                    .await
-                    .expect("request");
-                let status = r.status().as_u16();
-                let body: Value = r.json().await.expect("json");
-                (status, body)
-            })
-        })
-        .collect();
     let mut created = 0;
-    for t in tasks {
-        let (status, body) = t.await.expect("join");
+    for (status, body) in checkouts_at_once(&app, &customers, &req).await {
         match status {
             201 => created += 1,
             409 => {

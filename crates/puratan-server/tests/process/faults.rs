@@ -71,16 +71,8 @@ async fn submit(
 
 /// Sets the poster's stock through the admin API.
 async fn set_poster_stock(client: &reqwest::Client, base: &str, units: u64) {
-    let current: Value = client
-        .get(format!("{base}/api/v1/admin/products/{POSTER}"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .expect("get product")
-        .json()
-        .await
-        .expect("json");
-    let p = &current; // the product view is flattened into the admin view
+    // The product view is flattened into the admin view.
+    let p = admin_poster(client, base).await;
     let r = client
         .put(format!("{base}/api/v1/admin/products/{POSTER}"))
         .bearer_auth(TOKEN)
@@ -88,7 +80,7 @@ async fn set_poster_stock(client: &reqwest::Client, base: &str, units: u64) {
             &json!({"sku": p["sku"], "name": p["name"], "description": p["description"],
                       "category": p["category"], "tags": p["tags"], "pricing_ref": p["pricing_ref"],
                       "specifications": p["specifications"], "templates": p["templates"],
-                      "stock": units, "active": true, "version": current["version"]}),
+                      "stock": units, "active": true, "version": p["version"]}),
         )
         .send()
         .await
@@ -96,8 +88,9 @@ async fn set_poster_stock(client: &reqwest::Client, base: &str, units: u64) {
     assert!(r.status().is_success(), "set stock: {}", r.status());
 }
 
-async fn poster_stock(client: &reqwest::Client, base: &str) -> u64 {
-    let v: Value = client
+/// The poster as `GET /api/v1/admin/products/{id}` shows it.
+async fn admin_poster(client: &reqwest::Client, base: &str) -> Value {
+    client
         .get(format!("{base}/api/v1/admin/products/{POSTER}"))
         .bearer_auth(TOKEN)
         .send()
@@ -105,8 +98,13 @@ async fn poster_stock(client: &reqwest::Client, base: &str) -> u64 {
         .expect("get product")
         .json()
         .await
-        .expect("json");
-    v["stock"].as_u64().expect("stock-controlled")
+        .expect("json")
+}
+
+async fn poster_stock(client: &reqwest::Client, base: &str) -> u64 {
+    admin_poster(client, base).await["stock"]
+        .as_u64()
+        .expect("stock-controlled")
 }
 
 /// Every order of the caller, through the paged list.
