@@ -1,5 +1,6 @@
 //! Faults on real processes and a real broker: RabbitMQ killed while
-//! orders are submitted, and the server killed in the middle of checkouts.
+//! orders are submitted (events, live updates), and the server killed in
+//! the middle of checkouts.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use super::broker::PrivateBroker;
+use super::live_client::LiveClient;
 use super::{Server, TOKEN, create_user, login, rabbit_replica_env};
 
 const POSTER: &str = "poster-a3";
@@ -437,4 +439,80 @@ async fn a_server_killed_mid_checkout_leaves_no_half_written_order() {
         tried.len(),
         orders.len()
     );
+}
+
+/// A customer's WebSocket stays open through a broker crash, and once
+/// RabbitMQ is back the replica's live hub has re-subscribed by itself:
+/// an order placed then reaches the socket. (Events published while the
+/// hub's transient queue did not exist are not replayed on the socket;
+/// the order's REST view has them — docs/live.md.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn live_updates_resume_after_a_broker_crash() {
+    let broker_dir = tempfile::tempdir().expect("tmp");
+    let Some(mut broker) = puratan_testkit::service::require(
+        "a private RabbitMQ node",
+        PrivateBroker::start(broker_dir.path()).await,
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let env = rabbit_replica_env(dir.path(), &[("PURATAN__RABBITMQ__URL", broker.url())]);
+    create_user(dir.path(), "live-crash@example.com", &env).await;
+    let server = Server::start(dir.path(), &env).ready().await;
+    let client = reqwest::Client::new();
+    let token = login(&client, &server.base, "live-crash@example.com").await;
+    set_poster_stock(&client, &server.base, 1_000).await;
+    let body = poster_checkout_body(&client, &server.base).await;
+    let mut live = LiveClient::connect(&client, &server.base, &token, "orders").await;
+
+    // Reaches the socket of `order`'s `order.created` within `within`?
+    async fn sees(live: &mut LiveClient, order: &str, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match live.next(left).await {
+                Some(e) if e["event"] == "order.created" && e["data"]["order_id"] == order => {
+                    return true;
+                }
+                Some(_) => continue,
+                None => return false,
+            }
+        }
+        false
+    }
+
+    let (_, before) = submit(&client, &server.base, &token, "live-before", &body)
+        .await
+        .expect("order before the crash");
+    assert!(sees(&mut live, &before, Duration::from_secs(5)).await);
+
+    broker.kill();
+    let (status, _) = submit(&client, &server.base, &token, "live-during", &body)
+        .await
+        .expect("order while the broker is down");
+    assert_eq!(status, 201, "checkouts do not need the broker");
+    broker.restart().await.expect("broker restart");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let (status, after) = submit(
+            &client,
+            &server.base,
+            &token,
+            &format!("live-after-{attempt}"),
+            &body,
+        )
+        .await
+        .expect("order after the restart");
+        assert_eq!(status, 201);
+        if sees(&mut live, &after, Duration::from_secs(1)).await {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no live update reached the socket within 30 s of the broker's restart"
+        );
+    }
+    eprintln!("live updates resumed after the broker restart ({attempt} orders placed)");
 }

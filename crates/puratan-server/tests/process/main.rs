@@ -12,6 +12,9 @@ use serde_json::{Value, json};
 
 mod broker;
 mod faults;
+mod live_client;
+
+use live_client::LiveClient;
 
 const TOKEN: &str = "process-test-admin-token-0123456789abcdef";
 
@@ -715,9 +718,6 @@ async fn separate_worker_processes_take_jobs_from_the_queue() {
 /// A → outbox → RabbitMQ topic exchange → B's hub → the socket.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn order_updates_made_on_one_replica_reach_a_websocket_on_another() {
-    use futures::StreamExt as _;
-    use tokio_tungstenite::tungstenite::Message;
-
     if puratan_testkit::service::require("RabbitMQ", amqp_reachable()).is_none() {
         return;
     }
@@ -741,36 +741,7 @@ async fn order_updates_made_on_one_replica_reach_a_websocket_on_another() {
     let token = login(&client, &a.base, "live-test@example.com").await;
 
     // Subscribed on B.
-    let ticket: Value = post(&b.base, "/api/v1/live/tickets", Some(&token), json!({}))
-        .await
-        .expect("ticket")
-        .json()
-        .await
-        .expect("json");
-    let url = format!(
-        "{}/api/v1/ws?ticket={}&subscribe=orders",
-        b.base.replacen("http", "ws", 1),
-        ticket["ticket"].as_str().expect("ticket")
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("connect");
-    let mut next = async |within: Duration| -> Option<Value> {
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            match tokio::time::timeout_at(deadline, ws.next()).await.ok()?? {
-                Ok(Message::Text(t)) => {
-                    return Some(serde_json::from_str(t.as_str()).expect("json"));
-                }
-                Ok(Message::Ping(_) | Message::Pong(_)) => continue,
-                other => panic!("unexpected {other:?}"),
-            }
-        }
-    };
-    assert_eq!(
-        next(Duration::from_secs(5)).await.expect("ready")["type"],
-        "ready"
-    );
+    let mut live = LiveClient::connect(&client, &b.base, &token, "orders").await;
 
     // Ordered and cancelled on A.
     let quote_body = json!({"product": "business-card", "quantity": 500, "paper": "silk-350", "color": "4/4",
@@ -798,7 +769,8 @@ async fn order_updates_made_on_one_replica_reach_a_websocket_on_another() {
         .await
         .expect("json");
     let id = order["id"].as_str().expect("order id").to_owned();
-    let created = next(Duration::from_secs(5))
+    let created = live
+        .next(Duration::from_secs(5))
         .await
         .expect("order.created on B");
     assert_eq!(created["data"]["order_id"], id.as_str());
@@ -814,7 +786,8 @@ async fn order_updates_made_on_one_replica_reach_a_websocket_on_another() {
     .expect("cancel");
     assert_eq!(r.status(), 200);
     loop {
-        let f = next(Duration::from_secs(1))
+        let f = live
+            .next(Duration::from_secs(1))
             .await
             .expect("the cancellation reaches B within 1 s");
         if f["data"]["to"] == "cancelled" {
