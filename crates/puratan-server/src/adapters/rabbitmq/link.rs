@@ -8,7 +8,7 @@
 //! fast instead of queueing one connect timeout each.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use lapin::options::ConfirmSelectOptions;
@@ -52,6 +52,17 @@ pub(crate) struct Links {
     state: Mutex<State>,
     /// Connections opened after the first one.
     pub(crate) reconnects: AtomicU64,
+    /// Whether a caller is connecting right now.
+    connecting: AtomicBool,
+}
+
+/// Clears [`Links::connecting`] when the attempt ends or is dropped.
+struct ConnectingGuard<'a>(&'a AtomicBool);
+
+impl Drop for ConnectingGuard<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 impl Links {
@@ -69,44 +80,75 @@ impl Links {
                 failed: None,
             }),
             reconnects: AtomicU64::new(0),
+            connecting: AtomicBool::new(false),
         })
     }
 
     /// The live link, reconnecting if it was lost. The publish channel is
     /// re-opened if only it was closed (a channel-level error closes a
     /// channel for good).
+    ///
+    /// One caller connects at a time, without holding the lock: the others
+    /// fail fast with `Unavailable` meanwhile instead of queueing behind a
+    /// connect timeout. A connect that is cancelled (its caller timed out)
+    /// still counts as a failed attempt, so the [`RETRY_PAUSE`] holds.
     pub(crate) async fn current(&self) -> Result<Link> {
-        let mut state = self.state.lock().await;
-        if let Some(link) = state.link.as_mut().filter(|l| l.usable()) {
-            if !link.publisher.status().connected() {
-                link.publisher = publish_channel(&link.connection).await?;
-            }
-            return Ok(link.clone());
-        }
-        if let Some((at, why)) = &state.failed
-            && at.elapsed() < RETRY_PAUSE
-        {
-            return Err(Error::unavailable(error::BACKEND, why.clone(), true));
-        }
-        let had_link = state.link.take().is_some();
-        match connect(&self.uri, &self.config).await {
-            Ok(link) => {
-                if had_link || state.failed.is_some() {
-                    self.reconnects.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(url = %self.config.redacted_url(), "reconnected to RabbitMQ");
+        let had_link = {
+            let mut state = self.state.lock().await;
+            if let Some(link) = state.link.as_mut().filter(|l| l.usable()) {
+                if !link.publisher.status().connected() {
+                    link.publisher = self.bounded(publish_channel(&link.connection)).await?;
                 }
+                return Ok(link.clone());
+            }
+            if let Some((at, why)) = &state.failed
+                && at.elapsed() < RETRY_PAUSE
+            {
+                return Err(Error::unavailable(error::BACKEND, why.clone(), true));
+            }
+            if self.connecting.swap(true, Ordering::AcqRel) {
+                return Err(Error::unavailable(
+                    error::BACKEND,
+                    "reconnecting to RabbitMQ",
+                    true,
+                ));
+            }
+            // Until this attempt ends (or is dropped), others back off.
+            state.failed = Some((Instant::now(), "reconnecting to RabbitMQ".to_owned()));
+            state.link.take().is_some()
+        };
+        let _connecting = ConnectingGuard(&self.connecting);
+        let result = connect(&self.uri, &self.config).await;
+        let mut state = self.state.lock().await;
+        match result {
+            Ok(link) => {
+                self.reconnects.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(url = %self.config.redacted_url(), had_link, "reconnected to RabbitMQ");
                 state.failed = None;
                 state.link = Some(link.clone());
                 Ok(link)
             }
             Err(e) => {
-                if state.failed.is_none() {
+                if had_link {
                     tracing::warn!(error = %e, "lost the RabbitMQ connection; reconnecting");
                 }
                 state.failed = Some((Instant::now(), e.to_string()));
                 Err(e)
             }
         }
+    }
+
+    /// `fut` within the connect timeout (a half-open connection must not
+    /// hold the lock until lapin notices it is dead).
+    async fn bounded<T>(&self, fut: impl Future<Output = Result<T>>) -> Result<T> {
+        let timeout = self.config.connect_timeout();
+        tokio::time::timeout(timeout, fut).await.map_err(|_| {
+            Error::unavailable(
+                error::BACKEND,
+                format!("no answer from RabbitMQ within {timeout:?}"),
+                true,
+            )
+        })?
     }
 
     pub(crate) fn config(&self) -> &RabbitConfig {
