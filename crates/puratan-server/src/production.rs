@@ -15,7 +15,17 @@
 //! call. After a plain `update`, or an `update_with_outbox` that carries
 //! `order.updated` (a change without a status change: re-prioritising,
 //! `POST /api/v1/staff/orders/{id}/priority`), the order's *waiting*
-//! (queued or parked) jobs get the new priority.
+//! (queued or parked) jobs follow it (below), which gives them the new
+//! priority.
+//!
+//! Jobs are created with the waiting status their order gives them at
+//! that moment ([`new_jobs`]): jobs of an order that is on hold or
+//! cancelled are never `queued`, not even briefly.
+//!
+//! The hooks run after the order write has committed, on a task of their
+//! own (`tokio::spawn`) that the request awaits: if the request is
+//! dropped (the gateway's time limit, a client that disconnects) the hook
+//! still runs to the end, and its failures are still logged.
 //!
 //! # Jobs follow their order
 //!
@@ -26,16 +36,20 @@
 //! state ([`CANCELLED_STATES`]), the same hook calls
 //! `JobRepo::follow_order`, which turns the order's waiting jobs
 //! `parked` (hold), `queued` (release) or `cancelled`
-//! ([`waiting_status`]). Claimed and done jobs are left alone: an
+//! ([`waiting_status`]) and gives them the order's priority, both as of
+//! the same order version. Claimed and done jobs are left alone: an
 //! operator finishes what they hold, or gives it back — and a job given
 //! back (`POST /api/v1/staff/jobs/{id}/release`) takes the waiting status
 //! its order says, so a job released while its order is on hold is
 //! parked, not queued.
 //!
-//! Hooks of two quick transitions (hold, then release) may finish out of
-//! order. `follow_order` is therefore fenced by the order's version: a
-//! job remembers the order version it last followed
-//! (`Job::order_version`) and ignores a follow for an older one. Jobs
+//! Hooks of two quick order writes (hold, then release; priority 90, then
+//! 10) may finish out of order. `follow_order` is therefore fenced by the
+//! order's version: a job remembers the order version it last followed
+//! (`Job::order_version`) and ignores a follow for an older one. Status
+//! and priority travel together in each follow, so a newer
+//! re-prioritisation that lands first also carries the hold an older,
+//! later-landing follow would have applied. Jobs
 //! that join the waiting set late (created on queue entry, or given back
 //! by an operator) may have missed a newer transition's follow, so whoever
 //! adds them re-reads the order and follows it if it moved on
@@ -52,8 +66,9 @@
 //! `POST /api/v1/staff/jobs/sync/{order_id}` (see [`sync`]) creates the
 //! missing jobs of the current run, re-applies the order's priority and
 //! makes the waiting jobs follow the order's state. A
-//! failure after the order write is logged at `error` level with the
-//! order id and that hint; the transition itself still succeeds (it is
+//! failure after the order write (in a hook, or in the catch-up after an
+//! operator gives a job back) is logged at `error` level with the order
+//! id and that hint; the transition itself still succeeds (it is
 //! committed; reporting it as failed would make the client retry a
 //! transition that already happened). Not done (yet): an automatic
 //! sweeper that finds queued orders without jobs.
@@ -104,16 +119,27 @@ fn changes_waiting_status(engine: &Engine, order: &Order) -> bool {
     })
 }
 
-/// Makes the order's waiting jobs follow `order` as read or written
-/// (version-fenced: see `JobRepo::follow_order`).
+/// Makes the order's waiting jobs follow `order` as read or written: its
+/// waiting status and its priority (version-fenced: see
+/// `JobRepo::follow_order`).
 pub async fn follow(jobs: &dyn JobRepo, engine: &Engine, order: &Order) -> Result<usize> {
     jobs.follow_order(
         order.id,
         order.version,
         waiting_status(engine, &order.status),
+        order.priority,
     )
     .await
 }
+
+/// The jobs of `order`'s run `run`, created in the waiting status the
+/// order gives them now ([`waiting_status`]).
+pub fn new_jobs(engine: &Engine, order: &Order, run: u32) -> Vec<Job> {
+    Job::for_order(order, run, waiting_status(engine, &order.status))
+}
+
+/// The repair hint logged with every failure after an order write.
+const REPAIR_HINT: &str = "repair with POST /api/v1/staff/jobs/sync/{order_id}";
 
 /// After putting jobs into the waiting set (creating them, or an operator
 /// giving a claimed one back) with the state of `seen`: if the order has
@@ -200,8 +226,12 @@ pub async fn sync(
         return Ok(None);
     }
     let run = current_run(engine, order);
-    let created = jobs.create(Job::for_order(order, run)).await?;
-    let reprioritised = jobs.set_priority(order.id, order.priority).await?;
+    let created = jobs.create(new_jobs(engine, order, run)).await?;
+    let reprioritised = jobs_of(jobs, order.id, None)
+        .await?
+        .iter()
+        .filter(|j| j.status.is_waiting() && j.priority != order.priority)
+        .count();
     follow(jobs, engine, order).await?;
     Ok(Some(SyncOutcome {
         run,
@@ -289,6 +319,11 @@ pub async fn product_kind(app: &App, job: &Job) -> Result<String> {
 
 /// The [`OrderRepo`] decorator described in the module docs.
 pub struct JobsOnQueue {
+    hooks: Arc<Hooks>,
+}
+
+/// What the hooks need, shared with their tasks.
+struct Hooks {
     inner: Arc<dyn OrderRepo>,
     jobs: Arc<dyn JobRepo>,
     engine: Engine,
@@ -307,18 +342,44 @@ impl JobsOnQueue {
         engine: Engine,
     ) -> Arc<dyn OrderRepo> {
         Arc::new(Self {
-            inner,
-            jobs,
-            engine,
+            hooks: Arc::new(Hooks {
+                inner,
+                jobs,
+                engine,
+            }),
         })
     }
 
+    /// Runs the hook for the committed write `order` on a task of its
+    /// own and waits for it: if the caller is dropped meanwhile (a time
+    /// limit, a disconnect), the task still runs to the end and logs.
+    async fn after_write(&self, order: &Order, transition: bool) {
+        let hooks = self.hooks.clone();
+        let order = order.clone();
+        let order_id = order.id;
+        let task = tokio::spawn(async move {
+            if transition {
+                hooks.after_transition(&order).await;
+            } else {
+                hooks.after_update(&order).await;
+            }
+        });
+        if let Err(e) = task.await {
+            tracing::error!(
+                %order_id, error = %e,
+                "the job hook of an order write failed; {REPAIR_HINT}"
+            );
+        }
+    }
+}
+
+impl Hooks {
     async fn after_transition(&self, order: &Order) {
         let queued = entered_queue(order);
         let run = current_run(&self.engine, order);
         let outcome = async {
             let created = if queued {
-                self.jobs.create(Job::for_order(order, run)).await?
+                self.jobs.create(new_jobs(&self.engine, order, run)).await?
             } else {
                 0
             };
@@ -334,17 +395,16 @@ impl JobsOnQueue {
             tracing::error!(
                 order_id = %order.id, status = %order.status, run, error = %e,
                 "order changed state but its jobs were not created or did not follow it; \
-                 repair with POST /api/v1/staff/jobs/sync/{{order_id}}"
+                 {REPAIR_HINT}"
             );
         }
     }
 
     async fn after_update(&self, order: &Order) {
-        if let Err(e) = self.jobs.set_priority(order.id, order.priority).await {
+        if let Err(e) = follow(self.jobs.as_ref(), &self.engine, order).await {
             tracing::error!(
                 order_id = %order.id, error = %e,
-                "order re-prioritised but its queued jobs were not; \
-                 repair with POST /api/v1/staff/jobs/sync/{{order_id}}"
+                "order re-prioritised but its waiting jobs were not; {REPAIR_HINT}"
             );
         }
     }
@@ -353,19 +413,19 @@ impl JobsOnQueue {
 #[async_trait]
 impl OrderRepo for JobsOnQueue {
     async fn insert(&self, order: Order) -> Result<Order> {
-        self.inner.insert(order).await
+        self.hooks.inner.insert(order).await
     }
     async fn get(&self, id: OrderId) -> Result<Order> {
-        self.inner.get(id).await
+        self.hooks.inner.get(id).await
     }
     async fn update(&self, order: Order) -> Result<Order> {
-        let o = self.inner.update(order).await?;
-        self.after_update(&o).await;
+        let o = self.hooks.inner.update(order).await?;
+        self.after_write(&o, false).await;
         Ok(o)
     }
     async fn insert_with_outbox(&self, order: Order, events: Vec<OutboxEntry>) -> Result<Order> {
-        let o = self.inner.insert_with_outbox(order, events).await?;
-        self.after_transition(&o).await;
+        let o = self.hooks.inner.insert_with_outbox(order, events).await?;
+        self.after_write(&o, true).await;
         Ok(o)
     }
     async fn insert_checkout(
@@ -375,14 +435,15 @@ impl OrderRepo for JobsOnQueue {
         reservations: puratan_core::ports::Reservations,
     ) -> Result<Order> {
         let o = self
+            .hooks
             .inner
             .insert_checkout(order, events, reservations)
             .await?;
-        self.after_transition(&o).await;
+        self.after_write(&o, true).await;
         Ok(o)
     }
     async fn coupon_redemptions(&self, code: &str) -> Result<u64> {
-        self.inner.coupon_redemptions(code).await
+        self.hooks.inner.coupon_redemptions(code).await
     }
     async fn update_with_outbox(&self, order: Order, events: Vec<OutboxEntry>) -> Result<Order> {
         // A write carrying `order.updated` changed no status (a
@@ -391,31 +452,31 @@ impl OrderRepo for JobsOnQueue {
         let plain = events
             .iter()
             .any(|e| e.kind == puratan_core::orders::events::ORDER_UPDATED);
-        let o = self.inner.update_with_outbox(order, events).await?;
+        let o = self.hooks.inner.update_with_outbox(order, events).await?;
         if plain {
-            self.after_update(&o).await;
+            self.after_write(&o, false).await;
         } else {
-            self.after_transition(&o).await;
+            self.after_write(&o, true).await;
         }
         Ok(o)
     }
     async fn get_by_idempotency_key(&self, customer: UserId, key: &str) -> Result<Order> {
-        self.inner.get_by_idempotency_key(customer, key).await
+        self.hooks.inner.get_by_idempotency_key(customer, key).await
     }
     async fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>> {
-        self.inner.outbox_pending(limit).await
+        self.hooks.inner.outbox_pending(limit).await
     }
     async fn outbox_mark_sent(&self, ids: &[String]) -> Result<()> {
-        self.inner.outbox_mark_sent(ids).await
+        self.hooks.inner.outbox_mark_sent(ids).await
     }
     async fn list_by_customer(&self, customer: UserId, page: &PageRequest) -> Result<Page<Order>> {
-        self.inner.list_by_customer(customer, page).await
+        self.hooks.inner.list_by_customer(customer, page).await
     }
     async fn list_queue(&self, filter: &QueueFilter, page: &PageRequest) -> Result<Page<Order>> {
-        self.inner.list_queue(filter, page).await
+        self.hooks.inner.list_queue(filter, page).await
     }
     async fn search(&self, search: &OrderSearch, page: &PageRequest) -> Result<Page<Order>> {
-        self.inner.search(search, page).await
+        self.hooks.inner.search(search, page).await
     }
 }
 
@@ -516,7 +577,7 @@ mod tests {
         let jobs = Arc::new(MemoryJobRepo::new());
         let inner: Arc<dyn OrderRepo> = Arc::new(MemoryOrderRepo::new());
         let engine = Engine::builtin().unwrap_or_else(|e| panic!("{e}"));
-        let hooks = JobsOnQueue {
+        let hooks = Hooks {
             inner: inner.clone(),
             jobs: jobs.clone(),
             engine,
@@ -555,6 +616,36 @@ mod tests {
                 .iter()
                 .all(|j| j.status == JobStatus::Parked)
         );
+    }
+
+    /// Jobs are born in the status their order gives them: a held or
+    /// cancelled order's jobs are never queued, not even between their
+    /// creation and the follow (here: the repair on a cancelled order).
+    #[tokio::test]
+    async fn new_jobs_take_their_orders_waiting_status() {
+        let engine = Engine::builtin().unwrap_or_else(|e| panic!("{e}"));
+        for (state, want) in [
+            ("queued", JobStatus::Queued),
+            ("on_hold", JobStatus::Parked),
+            ("cancelled", JobStatus::Cancelled),
+        ] {
+            let o = order(state, &[("approved", "queued"), ("queued", state)]);
+            let made = new_jobs(&engine, &o, 0);
+            assert_eq!(made.len(), 2);
+            assert!(made.iter().all(|j| j.status == want), "{state}");
+        }
+        let jobs = MemoryJobRepo::new();
+        let cancelled = order(
+            "cancelled",
+            &[("approved", "queued"), ("queued", "cancelled")],
+        );
+        let outcome = sync(&jobs, &engine, &cancelled)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(outcome.map(|o| o.created), Some(2));
+        let all = jobs_of(&jobs, cancelled.id, None).await.unwrap_or_default();
+        assert_eq!(all.len(), 2);
+        assert!(all.iter().all(|j| j.status == JobStatus::Cancelled));
     }
 
     #[test]
@@ -602,7 +693,7 @@ mod tests {
             &engine,
             &order("approved", &[("submitted", "approved")])
         ));
-        let uninspected = Job::for_order(&reprinted, 1).remove(0);
+        let uninspected = new_jobs(&engine, &reprinted, 1).remove(0);
         assert!(matches!(
             job_verdict(&uninspected),
             QcOutcome::Incomplete { .. }

@@ -242,6 +242,14 @@ pub async fn checkout_is_all_or_nothing((orders, products): Stores) {
         1,
         "the other coupon of the refused checkout was not counted"
     );
+    // A cap of 0 refuses even the first redemption (no counter yet).
+    let never = format!("{n}-cap0");
+    let err = checkout(&orders, reserve(&[(&a, 1)], &[(&never, Some(0))]))
+        .await
+        .expect_err("cap 0");
+    assert_eq!(exhausted(&err), Some(("coupon", never.as_str())), "{err:?}");
+    assert_eq!(orders.coupon_redemptions(&never).await.expect("count"), 0);
+    assert_eq!(stock_of(&products, &a.id).await.0, Some(5));
     // Uncapped coupons count too; an unknown code has no redemptions.
     for _ in 0..3 {
         checkout(&orders, reserve(&[], &[(&once, None)]))

@@ -42,7 +42,7 @@ fn jobs_of(lines: usize, priority: u8, due: DateTime<Utc>, run: u32) -> Vec<Job>
             file_ids: vec![],
         })
         .collect();
-    Job::for_order(&o, run)
+    Job::for_order(&o, run, JobStatus::Queued)
 }
 
 fn one_job(priority: u8, due: DateTime<Utc>, submitted: DateTime<Utc>) -> Job {
@@ -386,7 +386,11 @@ pub async fn job_list_pages_and_filters(repo: Repo) {
     );
 }
 
-pub async fn job_set_priority_moves_queued_jobs(repo: Repo) {
+/// `follow_order` gives the order's waiting jobs its priority (claimed
+/// jobs keep theirs), fenced by the order version like the status: a
+/// re-prioritisation of an older order version that lands after a newer
+/// one changes nothing.
+pub async fn job_follow_order_sets_priority_fenced(repo: Repo) {
     let low = jobs_of(3, 30, day(1), 0);
     let high = jobs_of(2, 80, day(1), 0);
     repo.create(low.clone()).await.expect("create");
@@ -404,24 +408,32 @@ pub async fn job_set_priority_moves_queued_jobs(repo: Repo) {
     let other = jobs_of(2, 60, day(1), 0);
     repo.create(other.clone()).await.expect("create");
 
+    // Staff set priority 10 (order version 5), then 90 (version 6); the
+    // hook of version 6 lands first.
     let rush = ok(Priority::new(90));
+    let order = low[0].order_id;
     assert_eq!(
-        repo.set_priority(low[0].order_id, rush).await.expect("set"),
+        repo.follow_order(order, 6, JobStatus::Queued, rush)
+            .await
+            .expect("set"),
         2,
-        "only queued jobs change"
+        "only waiting jobs change"
     );
     assert_eq!(
-        repo.set_priority(low[0].order_id, rush)
+        repo.follow_order(order, 5, JobStatus::Queued, ok(Priority::new(10)))
             .await
-            .expect("again"),
+            .expect("older"),
         0,
-        "nothing left to change"
+        "an older priority write after a newer one changes nothing"
     );
     let after = repo.get(&low[0].id).await.expect("get");
     assert_eq!(after, claimed_low, "the claimed job keeps its priority");
     for j in &low[1..] {
         let stored = repo.get(&j.id).await.expect("get");
-        assert_eq!((stored.priority, stored.version), (rush, 2));
+        assert_eq!(
+            (stored.priority, stored.version, stored.order_version),
+            (rush, 2, 6)
+        );
     }
     // The re-prioritised jobs now come before `other` (60).
     let next = repo
@@ -431,7 +443,7 @@ pub async fn job_set_priority_moves_queued_jobs(repo: Repo) {
         .expect("job");
     assert_eq!(next.id, low[1].id);
     assert_eq!(
-        repo.set_priority(OrderId::new(), rush)
+        repo.follow_order(OrderId::new(), 7, JobStatus::Queued, rush)
             .await
             .expect("unknown order"),
         0
@@ -525,7 +537,13 @@ pub async fn job_follow_order_parks_requeues_and_fences(repo: Repo) {
     // An operator holds line 0 when the order goes on hold (version 5).
     let first = repo.claim_next(op, now()).await.expect("claim");
     assert_eq!(first.map(|j| j.id), Some(held[0].id.clone()));
-    assert_eq!(repo.follow_order(order, 5, Parked).await.expect("park"), 2);
+    let (p80, p90) = (ok(Priority::new(80)), ok(Priority::new(90)));
+    assert_eq!(
+        repo.follow_order(order, 5, Parked, p80)
+            .await
+            .expect("park"),
+        2
+    );
     assert_eq!(
         states(&repo, &held).await,
         [(Claimed, 0), (Parked, 5), (Parked, 5)],
@@ -539,20 +557,30 @@ pub async fn job_follow_order_parks_requeues_and_fences(repo: Repo) {
     assert!(repo.claim_next(op, now()).await.expect("claim").is_none());
     // Re-prioritising reaches parked jobs, so they return with it.
     assert_eq!(
-        repo.set_priority(order, ok(Priority::new(90)))
+        repo.follow_order(order, 5, Parked, p90)
             .await
             .expect("prio"),
         2
     );
     // A follow for an older order version (a hook that lost the race) is
     // ignored; the same or a newer one applies.
-    assert_eq!(repo.follow_order(order, 4, Queued).await.expect("old"), 0);
+    assert_eq!(
+        repo.follow_order(order, 4, Queued, p80).await.expect("old"),
+        0
+    );
     assert_eq!(states(&repo, &held[1..]).await, [(Parked, 5), (Parked, 5)]);
     assert_eq!(
-        repo.follow_order(order, 7, Queued).await.expect("release"),
+        repo.follow_order(order, 7, Queued, p90)
+            .await
+            .expect("release"),
         2
     );
-    assert_eq!(repo.follow_order(order, 6, Parked).await.expect("late"), 0);
+    assert_eq!(
+        repo.follow_order(order, 6, Parked, p80)
+            .await
+            .expect("late"),
+        0
+    );
     assert_eq!(states(&repo, &held[1..]).await, [(Queued, 7), (Queued, 7)]);
     let next = repo
         .claim_next(op, now())
@@ -562,12 +590,17 @@ pub async fn job_follow_order_parks_requeues_and_fences(repo: Repo) {
     assert_eq!((next.id, next.priority.get()), (held[1].id.clone(), 90));
     // Cancelled: the last waiting job; cancelled jobs never come back.
     assert_eq!(
-        repo.follow_order(order, 8, Cancelled)
+        repo.follow_order(order, 8, Cancelled, p90)
             .await
             .expect("cancel"),
         1
     );
-    assert_eq!(repo.follow_order(order, 9, Queued).await.expect("again"), 0);
+    assert_eq!(
+        repo.follow_order(order, 9, Queued, p90)
+            .await
+            .expect("again"),
+        0
+    );
     assert_eq!(
         states(&repo, &held).await,
         [(Claimed, 0), (Claimed, 7), (Cancelled, 8)]
@@ -586,7 +619,7 @@ pub async fn job_follow_order_parks_requeues_and_fences(repo: Repo) {
     // Only waiting statuses are targets; unknown orders change nothing.
     for bad in [Claimed, JobStatus::Done] {
         assert_eq!(
-            repo.follow_order(order, 10, bad)
+            repo.follow_order(order, 10, bad, p90)
                 .await
                 .expect_err("not a follow target")
                 .kind(),
@@ -594,7 +627,7 @@ pub async fn job_follow_order_parks_requeues_and_fences(repo: Repo) {
         );
     }
     assert_eq!(
-        repo.follow_order(OrderId::new(), 1, Parked)
+        repo.follow_order(OrderId::new(), 1, Parked, p90)
             .await
             .expect("unknown order"),
         0

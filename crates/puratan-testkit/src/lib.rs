@@ -114,6 +114,7 @@ macro_rules! order_repo_suite {
                 orders_queue_filters_and_paging,
                 orders_search_filters_and_paging,
                 orders_search_text_is_literal,
+                orders_search_scan_limit,
                 order_idempotency_key_unique_per_customer,
                 order_same_key_concurrently_creates_one,
                 order_outbox_written_with_the_order,
@@ -152,7 +153,7 @@ macro_rules! job_repo_suite {
                 job_claim_on_empty_queue_is_none,
                 job_update_is_version_checked,
                 job_list_pages_and_filters,
-                job_set_priority_moves_queued_jobs,
+                job_follow_order_sets_priority_fenced,
                 job_follow_order_parks_requeues_and_fences,
                 job_concurrent_claims_take_each_job_once,
             ]

@@ -364,6 +364,7 @@ pub async fn orders_search_filters_and_paging(repo: Repo) {
             status: st.map(|k| status(&states[k])),
             created_after: created.0,
             created_before: created.1,
+            max_scanned: None,
         }
     };
     let upper_tag = tag.to_uppercase();
@@ -474,6 +475,83 @@ pub async fn orders_search_filters_and_paging(repo: Repo) {
     ] {
         assert!(walk_search(&repo, &s, 5).await.is_empty(), "{s:?}");
     }
+}
+
+/// Free text examines at most `scan_limit` orders per request: with a
+/// limit of 3 the pages come back short or empty, each with a cursor
+/// after the last order examined, and following the cursors finds every
+/// match — the oldest order too, behind more than the limit of others.
+/// Without free text the limit does not apply.
+pub async fn orders_search_scan_limit(repo: Repo) {
+    let c = UserId::new();
+    let tag: String = unique_status("k").chars().take(10).collect();
+    let t0 = chrono::Utc
+        .with_ymd_and_hms(2032, 1, 1, 0, 0, 0)
+        .single()
+        .expect("date");
+    let mut ids = Vec::new();
+    for i in 0..7_i64 {
+        let mut o = order(c, "submitted", 50, day(3));
+        o.id = id_at(t0 + Duration::minutes(i));
+        let name = match i {
+            0 => format!("Oldest {tag}"),
+            4 => format!("Match {tag}"),
+            _ => "Somebody Else".to_owned(),
+        };
+        o.shipping_address = Some(address(&name, "12345", "Town"));
+        ids.push(repo.insert(o).await.expect("insert").id);
+    }
+    let pages = |q: Option<String>, cap: Option<usize>, size: u32| {
+        let repo = repo.clone();
+        async move {
+            let s = OrderSearch {
+                text: q.as_deref().and_then(text),
+                customer: Some(c),
+                max_scanned: cap,
+                ..Default::default()
+            };
+            let mut pages: Vec<Vec<OrderId>> = Vec::new();
+            let mut page = PageRequest::first(size);
+            loop {
+                let p = repo.search(&s, &page).await.expect("search");
+                pages.push(p.items.iter().map(|o| o.id).collect());
+                match p.next {
+                    Some(cur) => page = PageRequest::first(size).after(Some(cur)),
+                    None => break,
+                }
+                assert!(pages.len() <= 20, "paging does not end");
+            }
+            pages
+        }
+    };
+    // Newest first, three examined per request: 6 5 4 | 3 2 1 | 0.
+    assert_eq!(
+        pages(Some(tag.clone()), Some(3), 2).await,
+        vec![vec![ids[4]], vec![], vec![ids[0]]]
+    );
+    assert_eq!(
+        pages(Some(format!("oldest {tag}")), Some(3), 2).await,
+        vec![vec![], vec![], vec![ids[0]]]
+    );
+    assert_eq!(
+        pages(Some(tag.clone()), Some(3), 1).await,
+        vec![vec![ids[4]], vec![], vec![ids[0]]]
+    );
+    // The default limit covers all seven.
+    assert_eq!(
+        pages(Some(tag.clone()), None, 2).await,
+        vec![vec![ids[4], ids[0]]]
+    );
+    // An exact id and no text at all are not limited.
+    assert_eq!(
+        pages(Some(ids[0].to_string()), Some(1), 2).await,
+        vec![vec![ids[0]]]
+    );
+    let all: Vec<OrderId> = ids.iter().rev().copied().collect();
+    assert_eq!(
+        pages(None, Some(1), 3).await,
+        vec![all[..3].to_vec(), all[3..6].to_vec(), all[6..].to_vec()]
+    );
 }
 
 /// Free text is literal: regular-expression and operator syntax in `q`

@@ -148,7 +148,7 @@ pub struct Job {
     pub product_id: ProductId,
     pub quantity: u32,
     pub description: String,
-    /// The order's priority (kept in step by `JobRepo::set_priority`).
+    /// The order's priority (kept in step by `JobRepo::follow_order`).
     pub priority: Priority,
     pub due_at: DateTime<Utc>,
     pub submitted_at: DateTime<Utc>,
@@ -161,10 +161,11 @@ pub struct Job {
     /// The quality check of this job, with its inspector and time.
     #[serde(default)]
     pub qc: Option<QcResult>,
-    /// The order version whose state this job last followed (its
-    /// creation, or `JobRepo::follow_order`): a follow for an older
-    /// order version is ignored, so the hooks of two quick transitions
-    /// (hold, release) cannot apply out of order. 0 on older data.
+    /// The order version whose state (status and priority) this job last
+    /// followed (its creation, or `JobRepo::follow_order`): a follow for
+    /// an older order version is ignored, so the hooks of two quick order
+    /// writes (hold, release; two re-prioritisations) cannot apply out of
+    /// order. 0 on older data.
     #[serde(default)]
     pub order_version: u64,
     #[serde(default)]
@@ -172,8 +173,11 @@ pub struct Job {
 }
 
 impl Job {
-    /// The queued jobs of `order`'s production run `run`, one per line.
-    pub fn for_order(order: &Order, run: u32) -> Vec<Job> {
+    /// The jobs of `order`'s production run `run`, one per line, created
+    /// with `status`: the waiting status the order gives its jobs now
+    /// (`queued`, or `parked` / `cancelled` for an order on hold or
+    /// cancelled), so they are never claimable while it says otherwise.
+    pub fn for_order(order: &Order, run: u32, status: JobStatus) -> Vec<Job> {
         order
             .lines
             .iter()
@@ -191,7 +195,7 @@ impl Job {
                     priority: order.priority,
                     due_at: order.due_at,
                     submitted_at: order.submitted_at,
-                    status: JobStatus::Queued,
+                    status,
                     claimed_by: None,
                     claimed_at: None,
                     done_at: None,

@@ -108,24 +108,12 @@ impl JobRepo for MemoryJobRepo {
         Ok(Page::from_overfetch(items, page.size(), job_queue_key))
     }
 
-    async fn set_priority(&self, order_id: OrderId, priority: Priority) -> Result<usize> {
-        let mut rows = self.rows.lock();
-        let mut changed = 0;
-        for j in rows.values_mut() {
-            if j.order_id == order_id && j.status.is_waiting() && j.priority != priority {
-                j.priority = priority;
-                j.version += 1;
-                changed += 1;
-            }
-        }
-        Ok(changed)
-    }
-
     async fn follow_order(
         &self,
         order_id: OrderId,
         order_version: u64,
         to: JobStatus,
+        priority: Priority,
     ) -> Result<usize> {
         check_follow_target(to)?;
         let mut rows = self.rows.lock();
@@ -133,6 +121,7 @@ impl JobRepo for MemoryJobRepo {
         for j in rows.values_mut() {
             if j.order_id == order_id && j.status.is_waiting() && j.order_version <= order_version {
                 j.status = to;
+                j.priority = priority;
                 j.order_version = order_version;
                 j.version += 1;
                 written += 1;

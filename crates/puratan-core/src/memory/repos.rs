@@ -397,13 +397,12 @@ impl OrderRepo for MemoryOrderRepo {
     async fn search(&self, search: &OrderSearch, page: &PageRequest) -> Result<Page<Order>> {
         let before: Option<OrderId> = page.after.as_ref().map(|c| c.decode()).transpose()?;
         let state = self.state.lock();
-        let mut items: Vec<&Order> = state
+        let mut rows: Vec<&Order> = state
             .rows
             .values()
-            .filter(|o| before.is_none_or(|b| o.id < b) && search.matches(o))
+            .filter(|o| before.is_none_or(|b| o.id < b) && search.matches_without_text(o))
             .collect();
-        items.sort_by_key(|o| std::cmp::Reverse(o.id));
-        let items = items.into_iter().take(page.size() + 1).cloned().collect();
-        Ok(Page::from_overfetch(items, page.size(), |o| o.id))
+        rows.sort_by_key(|o| std::cmp::Reverse(o.id));
+        search.page_from_rows(rows.into_iter().map(|o| Ok(o.clone())), page.size())
     }
 }

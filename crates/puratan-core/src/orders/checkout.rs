@@ -118,8 +118,29 @@ impl OrderService {
                     None => Err(exhausted(e)),
                 }
             }
+            // A product deleted between the check above and the write.
+            Err(OrderError::Store(Error::NotFound { entity: "product" })) => {
+                Err(self.unavailable_line(&req).await)
+            }
             Err(e) => Err(e),
         }
+    }
+
+    /// `ProductUnavailable` for the first line whose product is gone or
+    /// no longer sold (the first line if they are all back).
+    async fn unavailable_line(&self, req: &CheckoutRequest) -> OrderError {
+        let unavailable = |i: usize| OrderError::ProductUnavailable {
+            line: i,
+            product_id: req.lines[i].0.product_id.to_string(),
+        };
+        for (i, (line, _)) in req.lines.iter().enumerate() {
+            match self.products.get(&line.product_id).await {
+                Ok(p) if p.active => {}
+                Ok(_) | Err(Error::NotFound { .. }) => return unavailable(i),
+                Err(e) => return e.into(),
+            }
+        }
+        unavailable(0)
     }
 
     /// The order an earlier request with this key created, if any.

@@ -327,6 +327,31 @@ async fn a_failed_line_takes_no_stock_of_the_others() {
 }
 
 #[tokio::test]
+async fn a_product_gone_at_the_write_is_unavailable_not_not_found() {
+    // The write's store no longer has the stock-controlled product that
+    // the service's product check still saw.
+    let f = fixture(&[("made", None), ("stocked", Some(5))]).await;
+    let write = fixture(&[("made", None)]).await;
+    let orders = Arc::new(MemoryOrderRepo::with_products(write.products.clone()));
+    let engine = crate::workflow::Engine::builtin().unwrap_or_else(|e| panic!("{e}"));
+    let service = OrderService::new(orders, f.products.clone(), engine);
+    let err = service
+        .checkout(request(
+            UserId::new(),
+            "k",
+            vec![
+                (line("made", 1), valid("made", 1, 100)),
+                (line("stocked", 1), valid("stocked", 1, 100)),
+            ],
+            200,
+        ))
+        .await
+        .map(|_| ())
+        .expect_err("gone");
+    assert_eq!(err.code(), "product_unavailable", "{err:?}");
+}
+
+#[tokio::test]
 async fn the_same_key_returns_the_same_order() {
     let f = fixture(&[("poster-a3", Some(100))]).await;
     let ann = UserId::new();

@@ -20,17 +20,18 @@ use crate::domain::{Job, JobId, JobStatus, OrderId, Priority, UserId};
 ///   queued.
 /// * **`update`** is version-checked like every repository
 ///   (`Conflict { StaleVersion }`, `NotFound`).
-/// * **`set_priority`** changes the priority of an order's *waiting*
-///   (`queued` or `parked`) jobs (claimed and done ones keep theirs) and
-///   bumps their versions; it returns how many changed.
-/// * **`follow_order`** moves an order's waiting jobs with the order:
-///   `parked` while it is on hold, `queued` again when it is released,
-///   `cancelled` when it is cancelled. It is one conditional multi-row
-///   update, fenced by the order's version (see [`Job::order_version`]):
-///   every waiting job of the order whose `order_version` is at most the
-///   given one gets the new status and that version; jobs that already
-///   followed a newer order version are left alone. So the hooks of two
-///   transitions that finish out of order still leave the jobs as the
+/// * **`follow_order`** moves an order's *waiting* (`queued` or
+///   `parked`) jobs with the order: `parked` while it is on hold, `queued`
+///   again when it is released, `cancelled` when it is cancelled — and
+///   gives them the order's priority (claimed and done jobs keep theirs).
+///   It is one conditional multi-row update, fenced by the order's version
+///   (see [`Job::order_version`]): every waiting job of the order whose
+///   `order_version` is at most the given one gets the new status, the
+///   priority and that version (and a version bump); jobs that already
+///   followed a newer order version are left alone. Status and priority
+///   are written together from the same order version, so the hooks of
+///   two writes that finish out of order (hold then release, priority 90
+///   then 10, a hold then a re-prioritisation) still leave the jobs as the
 ///   newer one says, and `claim_next` stays a plain "first `queued` job".
 #[async_trait]
 pub trait JobRepo: Send + Sync + 'static {
@@ -43,16 +44,17 @@ pub trait JobRepo: Send + Sync + 'static {
     async fn update(&self, job: Job) -> Result<Job>;
     /// Jobs matching `filter`, in queue order.
     async fn list(&self, filter: &JobFilter, page: &PageRequest) -> Result<Page<Job>>;
-    async fn set_priority(&self, order_id: OrderId, priority: Priority) -> Result<usize>;
     /// Gives the order's waiting jobs status `to` (`Queued`, `Parked` or
-    /// `Cancelled`; anything else is `Invalid`) unless they followed a
-    /// newer order version; returns how many jobs it wrote (those that
-    /// already had `to` included: they take the version too).
+    /// `Cancelled`; anything else is `Invalid`) and `priority`, unless they
+    /// followed a newer order version; returns how many jobs it wrote
+    /// (those that already had `to` and `priority` included: they take the
+    /// version too).
     async fn follow_order(
         &self,
         order_id: OrderId,
         order_version: u64,
         to: JobStatus,
+        priority: Priority,
     ) -> Result<usize>;
 }
 

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 
 use chrono::{DateTime, Utc};
 
-use super::{Page, PageRequest};
+use super::{Cursor, Page, PageRequest};
 use crate::Result;
 use crate::domain::{
     Category, Email, Order, OrderId, OrderStatus, OutboxEntry, Priority, Product, ProductId, Sku,
@@ -136,7 +136,17 @@ pub trait OrderRepo: Send + Sync + 'static {
     async fn list_queue(&self, filter: &QueueFilter, page: &PageRequest) -> Result<Page<Order>>;
     /// Staff order search: orders matching `search` (see
     /// [`OrderSearch::matches`]), newest first; the cursor is the id of
-    /// the last order shown.
+    /// the last order shown, or of the last order examined.
+    ///
+    /// Bounded work: free text ([`OrderSearch::free_text`]) is checked
+    /// row by row, so one request examines at most
+    /// [`OrderSearch::scan_limit`] orders (default
+    /// [`OrderSearch::MAX_SCANNED`], 10 000) of those matching the other
+    /// filters, newest first. When that limit is reached before the page
+    /// is full the page is returned as it is — possibly short or empty —
+    /// with `next` set to the id of the last order examined, so following
+    /// `next` continues exactly where the scan stopped; callers page
+    /// until `next` is `None`. Exactly [`OrderSearch::page_from_rows`].
     async fn search(&self, search: &OrderSearch, page: &PageRequest) -> Result<Page<Order>>;
 }
 
@@ -291,9 +301,83 @@ pub struct OrderSearch {
     pub status: Option<OrderStatus>,
     pub created_after: Option<DateTime<Utc>>,
     pub created_before: Option<DateTime<Utc>>,
+    /// Orders examined per request for free text; `None` is
+    /// [`MAX_SCANNED`](Self::MAX_SCANNED). See [`scan_limit`](Self::scan_limit).
+    pub max_scanned: Option<usize>,
 }
 
 impl OrderSearch {
+    /// The default and largest number of orders one search request
+    /// examines for free text ([`OrderRepo::search`]).
+    pub const MAX_SCANNED: usize = 10_000;
+
+    /// How many orders one request examines for free text:
+    /// `max_scanned` clamped to `1..=MAX_SCANNED`.
+    pub fn scan_limit(&self) -> usize {
+        self.max_scanned
+            .unwrap_or(Self::MAX_SCANNED)
+            .clamp(1, Self::MAX_SCANNED)
+    }
+
+    /// The free text checked row by row (`SearchText::Text`); an exact
+    /// id is a key condition like the other filters.
+    pub fn free_text(&self) -> Option<&SearchText> {
+        self.text
+            .as_ref()
+            .filter(|t| matches!(t, SearchText::Text(_)))
+    }
+
+    /// Every filter except [`free_text`](Self::free_text): the orders a
+    /// store selects by index and then examines.
+    pub fn matches_without_text(&self, o: &Order) -> bool {
+        let id = o.id.to_string();
+        let (lo, hi) = self.id_bounds();
+        self.customer.is_none_or(|c| o.customer_id == c)
+            && self.status.as_ref().is_none_or(|s| &o.status == s)
+            && lo.is_none_or(|lo| id >= lo)
+            && hi.is_none_or(|hi| id < hi)
+            && match &self.text {
+                Some(SearchText::Id(want)) => o.id == *want,
+                _ => true,
+            }
+    }
+
+    /// The reference paging of [`OrderRepo::search`]: `rows` are the
+    /// orders after the cursor that match
+    /// [`matches_without_text`](Self::matches_without_text), newest
+    /// first. Reads until the page is full plus one (to know whether
+    /// more follow) or, with free text, until
+    /// [`scan_limit`](Self::scan_limit) rows were examined; in that case
+    /// the page (maybe short or empty) continues after the last row
+    /// examined.
+    pub fn page_from_rows(
+        &self,
+        rows: impl IntoIterator<Item = Result<Order>>,
+        size: usize,
+    ) -> Result<Page<Order>> {
+        let text = self.free_text();
+        let cap = text.map(|_| self.scan_limit());
+        let mut items = Vec::with_capacity(size + 1);
+        for (n, row) in rows.into_iter().enumerate() {
+            let o = row?;
+            let examined = n + 1;
+            let last = o.id;
+            if text.is_none_or(|t| t.matches(&o)) {
+                items.push(o);
+            }
+            if items.len() > size {
+                break;
+            }
+            if cap.is_some_and(|c| examined >= c) {
+                return Ok(Page {
+                    items,
+                    next: Some(Cursor::encode(&last)),
+                });
+            }
+        }
+        Ok(Page::from_overfetch(items, size, |o| o.id))
+    }
+
     /// The smallest id string created at `t` or later: the UUIDv7
     /// timestamp (48 bits of epoch milliseconds, clamped) as the first
     /// twelve hex digits, hyphenated as ids are. Every canonical id of a
@@ -314,13 +398,7 @@ impl OrderSearch {
 
     /// The reference semantics every backend implements.
     pub fn matches(&self, o: &Order) -> bool {
-        let id = o.id.to_string();
-        let (lo, hi) = self.id_bounds();
-        self.customer.is_none_or(|c| o.customer_id == c)
-            && self.status.as_ref().is_none_or(|s| &o.status == s)
-            && lo.is_none_or(|lo| id >= lo)
-            && hi.is_none_or(|hi| id < hi)
-            && self.text.as_ref().is_none_or(|t| t.matches(o))
+        self.matches_without_text(o) && self.free_text().is_none_or(|t| t.matches(o))
     }
 }
 

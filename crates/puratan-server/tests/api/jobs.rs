@@ -513,9 +513,11 @@ async fn sync_parks_the_jobs_of_an_order_held_behind_the_hooks_back() {
     let order = app.approved_order(UserId::new(), 50).await;
     let id = order.id.to_string();
     app.staff_fire(a, &id, "enqueue", &json!(1)).await;
-    // Held with a plain write: no transition hook runs (as if the process
-    // had stopped between the order write and the jobs).
+    // Held, then the jobs put back as they were before the hold's hook
+    // (as if the process had stopped between the order write and the
+    // jobs).
     let mut o = app.app().orders.get(order.id).await.expect("get");
+    let queued_at = o.version;
     o.history.push(StatusChange {
         from: Some(o.status.clone()),
         to: puratan_testkit::fixtures::status("on_hold"),
@@ -525,6 +527,13 @@ async fn sync_parks_the_jobs_of_an_order_held_behind_the_hooks_back() {
     });
     o.status = puratan_testkit::fixtures::status("on_hold");
     app.app().orders.update(o).await.expect("update");
+    for j in app.jobs_of(a, &id, None).await {
+        let jid = puratan_core::domain::JobId::parse(j["id"].as_str().expect("id")).expect("id");
+        let mut job = app.app().jobs.get(&jid).await.expect("job");
+        job.status = puratan_core::domain::JobStatus::Queued;
+        job.order_version = queued_at;
+        app.app().jobs.update(job).await.expect("unfollow");
+    }
     assert_eq!(app.jobs_of(a, &id, Some("queued")).await.len(), 2);
     let r = app
         .post_json(

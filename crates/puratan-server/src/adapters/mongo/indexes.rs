@@ -22,7 +22,7 @@
 //! | `orders`   | `idempotency_unique` `{idempotency}` unique, sparse | get_by_idempotency_key, one order per key |
 //! | `coupon_redemptions` | `_id` (built in) | the checkout's conditional `$inc`, coupon_redemptions |
 //! | `jobs`     | `queue` `{status, priority: -1, due_ms, submitted_ms, _id}` | claim_next, list by status |
-//! | `jobs`     | `order_queue` `{order_id, priority: -1, due_ms, submitted_ms, _id}` | list by order, set_priority |
+//! | `jobs`     | `order_queue` `{order_id, priority: -1, due_ms, submitted_ms, _id}` | list by order, follow_order |
 //! | `notifications` | `user_newest` `{user_id, _id: -1}` | list |
 //! | `notifications` | `user_unread` `{user_id, unread}` | unread_count |
 //! | `processed_messages` | `consumer_message_unique` `{consumer, message_id}` unique | idempotent consumers: one effect per message |

@@ -3,7 +3,7 @@
 //! Documents: `{_id: <job id>, order_id, status, priority (i32), due_ms,
 //! submitted_ms (i64 millis), version, doc}`; the record is read from
 //! `doc`, `version` from the top level (as everywhere in this adapter).
-//! Writes that change single fields (`claim_next`, `set_priority`) set
+//! Writes that change single fields (`claim_next`, `follow_order`) set
 //! them both at the top level and inside `doc` (`doc.status`, …), in the
 //! same update, with the values serialised exactly as `to_body` does.
 //!
@@ -207,38 +207,20 @@ impl JobRepo for MongoJobRepo {
         Ok(Page::from_overfetch(items, page.size(), job_queue_key))
     }
 
-    async fn set_priority(&self, order_id: OrderId, priority: Priority) -> Result<usize> {
-        let p = i32::from(priority.get());
-        let r = self
-            .coll
-            .update_many(
-                doc! {
-                    "order_id": order_id.to_string(),
-                    "status": { "$in": [JobStatus::Queued.as_str(), JobStatus::Parked.as_str()] },
-                    "priority": { "$ne": p },
-                },
-                doc! {
-                    "$set": { "priority": p, "doc.priority": bson(&priority)? },
-                    "$inc": { "version": 1_i64 },
-                },
-            )
-            .await
-            .map_err(|e| map_err(ENTITY, e))?;
-        usize::try_from(r.modified_count).map_err(|_| Error::invalid("jobs", "too many"))
-    }
-
     /// One `updateMany` over the order's waiting jobs; the fence is
     /// `doc.order_version` (`$not: {$gt: v}` also matches older documents
     /// that lack it). MongoDB applies it to each document atomically and
     /// re-checks the filter there, so a concurrent follow for a newer
-    /// order version is never overwritten.
+    /// order version (its status and priority) is never overwritten.
     async fn follow_order(
         &self,
         order_id: OrderId,
         order_version: u64,
         to: JobStatus,
+        priority: Priority,
     ) -> Result<usize> {
         check_follow_target(to)?;
+        let p = i32::from(priority.get());
         let fence = i64::try_from(order_version)
             .map_err(|_| Error::invalid("order_version", "out of range"))?;
         let r = self
@@ -254,6 +236,8 @@ impl JobRepo for MongoJobRepo {
                         "status": to.as_str(),
                         "doc.status": bson(&to)?,
                         "doc.order_version": bson(&order_version)?,
+                        "priority": p,
+                        "doc.priority": bson(&priority)?,
                     },
                     "$inc": { "version": 1_i64 },
                 },

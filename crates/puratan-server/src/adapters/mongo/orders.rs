@@ -33,7 +33,7 @@ use mongodb::error::{Error as MongoError, TRANSIENT_TRANSACTION_ERROR};
 use mongodb::{ClientSession, Collection};
 use puratan_core::domain::{Order, OrderId, OutboxEntry, Priority, UserId};
 use puratan_core::ports::{
-    OrderRepo, OrderSearch, Page, PageRequest, QueueFilter, SearchText, queue_key,
+    Cursor, OrderRepo, OrderSearch, Page, PageRequest, QueueFilter, SearchText, queue_key,
 };
 use puratan_core::{ConflictReason, Error, Result};
 
@@ -320,7 +320,13 @@ impl MongoOrderRepo {
                         TxnError::Driver(e) if insert.is_some() => map_insert(e),
                         TxnError::Driver(e) => map_err(ENTITY, e),
                         TxnError::Domain(e) => e,
-                        TxnError::Rerun => Error::stale("coupon"),
+                        // Still racing on a first redemption: the client
+                        // sent no version, so this is "retry", not 409.
+                        TxnError::Rerun => Error::unavailable(
+                            super::error::BACKEND,
+                            "coupon redemption kept racing; retry",
+                            true,
+                        ),
                     });
                 }
             }
@@ -624,9 +630,13 @@ impl OrderRepo for MongoOrderRepo {
     /// case-insensitive substring matches on the shipping name, city and
     /// postal code inside `doc` — every pattern built from
     /// [`regex_literal`] of the validated text, so user input is never
-    /// regex syntax. Unanchored text cannot use an index; with no other
-    /// filter the search reads orders newest first until the page is
-    /// full.
+    /// regex syntax. Unanchored text cannot use an index, so the scan is
+    /// bounded exactly as [`OrderSearch::page_from_rows`] bounds it: a
+    /// first query finds the id of the [`OrderSearch::scan_limit`]-th
+    /// order matching the other filters (newest first, `skip` on the
+    /// index, only `_id` projected); the text query then reads only ids
+    /// from there up. If it fills less than the page and that floor
+    /// exists, the page continues after the floor (possibly empty).
     async fn search(&self, search: &OrderSearch, page: &PageRequest) -> Result<Page<Order>> {
         let before: Option<OrderId> = page.after.as_ref().map(|c| c.decode()).transpose()?;
         let mut and: Vec<Document> = Vec::new();
@@ -646,10 +656,33 @@ impl OrderRepo for MongoOrderRepo {
         if let Some(b) = before {
             and.push(doc! { "_id": { "$lt": b.to_string() } });
         }
+        // The oldest order this request may examine (see the doc above).
+        let mut floor: Option<OrderId> = None;
         match &search.text {
             None => {}
             Some(SearchText::Id(id)) => and.push(doc! { "_id": id.to_string() }),
             Some(t @ SearchText::Text(text)) => {
+                let skip = u64::try_from(search.scan_limit().saturating_sub(1)).unwrap_or(0);
+                let scanned = if and.is_empty() {
+                    Document::new()
+                } else {
+                    doc! { "$and": and.clone() }
+                };
+                let last = self
+                    .coll
+                    .find_one(scanned)
+                    .sort(doc! { "_id": -1 })
+                    .skip(skip)
+                    .projection(doc! { "_id": 1 })
+                    .await
+                    .map_err(mapper(ENTITY))?;
+                if let Some(last) = last {
+                    let id = last
+                        .get_str("_id")
+                        .map_err(|e| Error::backend(super::error::BACKEND, e))?;
+                    floor = Some(OrderId::parse(id)?);
+                    and.push(doc! { "_id": { "$gte": id } });
+                }
                 let pattern = regex_literal(text);
                 let mut any: Vec<Document> = ["name", "city", "postal_code"]
                     .iter()
@@ -672,6 +705,12 @@ impl OrderRepo for MongoOrderRepo {
         let items = self
             .find(query, doc! { "_id": -1 }, page.size() + 1)
             .await?;
-        Ok(Page::from_overfetch(items, page.size(), |o| o.id))
+        match floor {
+            Some(floor) if items.len() <= page.size() => Ok(Page {
+                items,
+                next: Some(Cursor::encode(&floor)),
+            }),
+            _ => Ok(Page::from_overfetch(items, page.size(), |o| o.id)),
+        }
     }
 }

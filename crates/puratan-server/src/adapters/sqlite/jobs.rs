@@ -191,29 +191,16 @@ impl JobRepo for SqliteJobs {
             .await
     }
 
-    async fn set_priority(&self, order_id: OrderId, priority: Priority) -> Result<usize> {
-        let order_id = order_id.to_string();
-        self.0
-            .write(move |c| {
-                c.execute(
-                    "UPDATE jobs SET priority = ?1, version = version + 1,
-                                     doc = json_set(doc, '$.priority', ?1)
-                      WHERE order_id = ?2 AND status IN ('queued', 'parked') AND priority <> ?1",
-                    params![priority.get(), order_id],
-                )
-                .map_err(|e| map(E, e))
-            })
-            .await
-    }
-
     /// One `UPDATE` over the order's rows (`jobs_order` index): the fence
     /// is the document's `order_version` (0 when an older document lacks
-    /// it), read and written in the same statement.
+    /// it), read and written in the same statement with the status and
+    /// the priority (column and document).
     async fn follow_order(
         &self,
         order_id: OrderId,
         order_version: u64,
         to: JobStatus,
+        priority: Priority,
     ) -> Result<usize> {
         check_follow_target(to)?;
         let order_id = order_id.to_string();
@@ -222,11 +209,12 @@ impl JobRepo for SqliteJobs {
         self.0
             .write(move |c| {
                 c.execute(
-                    "UPDATE jobs SET status = ?1, version = version + 1,
-                                     doc = json_set(doc, '$.status', ?1, '$.order_version', ?2)
+                    "UPDATE jobs SET status = ?1, priority = ?4, version = version + 1,
+                                     doc = json_set(doc, '$.status', ?1, '$.order_version', ?2,
+                                                         '$.priority', ?4)
                       WHERE order_id = ?3 AND status IN ('queued', 'parked')
                         AND coalesce(json_extract(doc, '$.order_version'), 0) <= ?2",
-                    params![to.as_str(), fence, order_id],
+                    params![to.as_str(), fence, order_id, priority.get()],
                 )
                 .map_err(|e| map(E, e))
             })

@@ -123,11 +123,13 @@ fn take_stock(c: &Connection, stock: &[(ProductId, u64)]) -> Result<()> {
     Ok(())
 }
 
-/// Counts one redemption per code unless its count reached the cap.
+/// Counts one redemption per code unless its count reached the cap (a
+/// cap of 0 refuses even the first: the `SELECT` then yields no row).
 fn redeem_coupons(c: &Connection, coupons: &[(String, Option<u64>)]) -> Result<()> {
     let mut redeem = c
         .prepare_cached(
-            "INSERT INTO coupon_redemptions (code, used) VALUES (?1, 1)
+            "INSERT INTO coupon_redemptions (code, used)
+             SELECT ?1, 1 WHERE ?2 IS NULL OR ?2 > 0
              ON CONFLICT (code) DO UPDATE SET used = used + 1 WHERE ?2 IS NULL OR used < ?2",
         )
         .map_err(|e| map("coupon", e))?;
@@ -392,7 +394,9 @@ impl OrderRepo for SqliteOrders {
     /// is matched with [`SearchText::matches`] on the rows as SQLite
     /// returns them, in order, until the page is full (case-insensitive
     /// for all of Unicode, which SQLite's `lower`/`LIKE` are not, and
-    /// exactly the semantics of the other backends' reference).
+    /// exactly the semantics of the other backends' reference) — at most
+    /// [`OrderSearch::scan_limit`] rows (the statement's `LIMIT`), paged
+    /// by [`OrderSearch::page_from_rows`].
     async fn search(&self, search: &OrderSearch, page: &PageRequest) -> Result<Page<Order>> {
         let before: Option<OrderId> = page.after.as_ref().map(|c| c.decode()).transpose()?;
         let search = search.clone();
@@ -425,28 +429,31 @@ impl OrderRepo for SqliteOrders {
                     cond("id <", Box::new(b.to_string()));
                 }
                 sql.push_str(" ORDER BY id DESC");
-                let text = search.text.filter(|t| matches!(t, SearchText::Text(_)));
-                if text.is_none() {
-                    args.push(Box::new(limit(size)));
-                    sql.push_str(&format!(" LIMIT ?{}", args.len()));
-                }
+                // Without free text every row is shown: the page plus one.
+                let rows_read = match search.free_text() {
+                    None => size + 1,
+                    Some(_) => search.scan_limit(),
+                };
+                args.push(Box::new(i64::try_from(rows_read).unwrap_or(i64::MAX)));
+                sql.push_str(&format!(" LIMIT ?{}", args.len()));
                 let mut stmt = c.prepare_cached(&sql).map_err(|e| map(E, e))?;
                 let params: Vec<&dyn ToSql> = args.iter().map(|a| a.as_ref()).collect();
                 let mut rows = stmt.query(params.as_slice()).map_err(|e| map(E, e))?;
-                let mut items = Vec::with_capacity(size + 1);
-                while items.len() <= size {
-                    let Some(row) = rows.next().map_err(|e| map(E, e))? else {
-                        break;
+                let rows = std::iter::from_fn(|| {
+                    let row = match rows.next() {
+                        Ok(Some(row)) => row,
+                        Ok(None) => return None,
+                        Err(e) => return Some(Err(map(E, e))),
                     };
-                    let doc: String = row.get(0).map_err(|e| map(E, e))?;
-                    let version: i64 = row.get(1).map_err(|e| map(E, e))?;
-                    let mut o: Order = decode(&doc)?;
-                    o.version = u64::try_from(version).unwrap_or_default();
-                    if text.as_ref().is_none_or(|t| t.matches(&o)) {
-                        items.push(o);
-                    }
-                }
-                Ok(Page::from_overfetch(items, size, |o| o.id))
+                    Some((|| {
+                        let doc: String = row.get(0).map_err(|e| map(E, e))?;
+                        let version: i64 = row.get(1).map_err(|e| map(E, e))?;
+                        let mut o: Order = decode(&doc)?;
+                        o.version = u64::try_from(version).unwrap_or_default();
+                        Ok(o)
+                    })())
+                });
+                search.page_from_rows(rows, size)
             })
             .await
     }

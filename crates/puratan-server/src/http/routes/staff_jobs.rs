@@ -149,7 +149,7 @@ pub struct SyncReport {
     pub run: u32,
     /// Jobs that were missing and are created now.
     pub created: usize,
-    /// Queued jobs whose priority was set to the order's.
+    /// Waiting (queued or parked) jobs whose priority was set to the order's.
     pub reprioritised: usize,
     pub jobs: Vec<JobView>,
 }
@@ -270,18 +270,48 @@ pub async fn release(
     let order = app.orders.get(job.order_id).await?;
     let engine = app.order_service.engine();
     job.status = production::waiting_status(engine, &order.status);
+    job.priority = order.priority;
     job.order_version = order.version;
     job.claimed_by = None;
     job.claimed_at = None;
     job.version = input.version;
     let job = app.jobs.update(job).await?;
-    // The order may have been held or released while we looked.
-    let job =
-        if production::catch_up(app.orders.as_ref(), app.jobs.as_ref(), engine, &order).await? {
-            app.jobs.get(&job.id).await?
-        } else {
-            job
-        };
+    // The order may have been held or released while we looked. The
+    // release is committed: the catch-up runs on its own task (awaited
+    // here) so a dropped request cannot skip it, and a failure is logged
+    // with the repair, not reported (the release did happen).
+    let task = {
+        let app = app.clone();
+        let order_id = order.id;
+        tokio::spawn(async move {
+            let engine = app.order_service.engine();
+            match production::catch_up(app.orders.as_ref(), app.jobs.as_ref(), engine, &order).await
+            {
+                Ok(moved) => moved,
+                Err(e) => {
+                    tracing::error!(
+                        %order_id, error = %e,
+                        "a job was given back but did not follow its order; \
+                         repair with POST /api/v1/staff/jobs/sync/{{order_id}}"
+                    );
+                    false
+                }
+            }
+        })
+    };
+    let moved = task.await.unwrap_or_else(|e| {
+        tracing::error!(
+            order_id = %job.order_id, error = %e,
+            "a job was given back but did not follow its order; \
+             repair with POST /api/v1/staff/jobs/sync/{{order_id}}"
+        );
+        false
+    });
+    let job = if moved {
+        app.jobs.get(&job.id).await?
+    } else {
+        job
+    };
     Ok(Json(view(&job)))
 }
 
@@ -387,9 +417,10 @@ pub async fn record_qc(
 }
 
 /// Repair: create the missing jobs of an order's current run (if it has
-/// entered the queue in that run) and give its queued jobs the order's
-/// priority. Idempotent; for the window where an order was queued but the
-/// process stopped before its jobs were written (see `production.rs`).
+/// entered the queue in that run) and make its waiting jobs follow the
+/// order (its hold or cancellation, its priority). Idempotent; for the
+/// window where an order was queued but the process stopped before its
+/// jobs were written (see `production.rs`).
 #[utoipa::path(post, path = "/api/v1/staff/jobs/sync/{order_id}", tag = "orders", params(("order_id" = String, Path)),
     security(("bearer" = [])),
     responses((status = 200, body = SyncReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),

@@ -172,6 +172,12 @@ async fn customer_by_email(app: &App, email: &Email) -> Result<Option<UserId>, A
 /// (an order's creation time is its id's UUIDv7 timestamp). Newest
 /// first. Needs `orders:read:any`. Bad parameters are 400
 /// `invalid_parameter` naming the parameter.
+///
+/// Free text examines at most 10 000 orders (those matching the other
+/// filters, newest first) per request: when that runs out before the
+/// page is full, the page comes back short — possibly empty — with a
+/// `next_cursor` that continues the scan. Follow `next_cursor` until it
+/// is absent; a short page does not mean the end.
 #[utoipa::path(get, path = "/api/v1/staff/orders", tag = "orders", params(SearchQuery), security(("bearer" = [])),
     responses((status = 200, body = OrderPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -245,6 +251,7 @@ pub async fn search(
         status,
         created_after,
         created_before,
+        max_scanned: None,
     };
     let page = app.orders.search(&search, &page).await?;
     let me = actor(&caller);
