@@ -38,6 +38,12 @@ impl PrivateBroker {
         Ok(broker)
     }
 
+    /// [`start`](Self::start), or `None` (skip) without RabbitMQ; with
+    /// `CI=true` a failure to start is a test failure.
+    pub async fn start_or_skip(dir: &Path) -> Option<Self> {
+        puratan_testkit::service::require("a private RabbitMQ node", Self::start(dir).await)
+    }
+
     pub fn url(&self) -> String {
         format!("amqp://guest:guest@127.0.0.1:{}/%2f", self.amqp_port)
     }
