@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end checkout load: wrk POSTs /api/v1/orders with a fresh
 # Idempotency-Key per request (every request creates an order: quote
-# re-verification, idempotency, order + outbox in one transaction, relay)
+# re-verification, idempotency, order + outbox + stock + coupon
+# redemptions in one transaction, relay)
 # against puratan on the embedded default, for
 #   1. a made-to-order product (business cards: no stock row),
 #   2. a stock-controlled product (A3 posters: every order decrements
