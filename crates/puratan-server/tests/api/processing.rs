@@ -219,7 +219,7 @@ async fn staff_rerun_preflight_against_another_size_and_customers_cannot() {
 
 /// A valid PNG that needs ~300 MB once decoded (10000 × 10000 RGB of one
 /// colour compresses to a few hundred KB).
-fn huge_png() -> Vec<u8> {
+pub(crate) fn huge_png() -> Vec<u8> {
     use std::io::Write as _;
     let (w, h) = (10_000u32, 10_000u32);
     let mut raw = Vec::with_capacity((w as usize * 3 + 1) * h as usize);

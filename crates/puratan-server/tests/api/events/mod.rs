@@ -3,6 +3,7 @@
 //! files themselves, real order events produced over HTTP, and the
 //! system events.
 
+mod files;
 mod orders;
 mod schemas;
 mod system;
@@ -79,9 +80,17 @@ pub fn assert_valid(payload: &Value) {
 
 /// The next delivery within 5 s, acked: (kind, message id, payload).
 pub async fn next_event(sub: &mut Box<dyn Subscriber>) -> (String, String, Value) {
-    let d: Delivery = tokio::time::timeout(Duration::from_secs(5), sub.next())
+    next_event_within(sub, 5).await
+}
+
+/// The next delivery within `secs`, acked: (kind, message id, payload).
+pub async fn next_event_within(
+    sub: &mut Box<dyn Subscriber>,
+    secs: u64,
+) -> (String, String, Value) {
+    let d: Delivery = tokio::time::timeout(Duration::from_secs(secs), sub.next())
         .await
-        .expect("an event within 5 s")
+        .unwrap_or_else(|_| panic!("an event within {secs} s"))
         .expect("subscriber")
         .expect("open");
     let payload: Value = serde_json::from_slice(&d.message.payload).expect("json payload");
