@@ -68,20 +68,13 @@ impl FileRepo for MongoFileRepo {
     }
 
     async fn update(&self, mut file: FileRecord) -> Result<FileRecord> {
-        let expected = i64::try_from(file.version).map_err(|_| Error::stale(ENTITY))?;
-        file.version += 1;
-        let result = self
-            .coll
-            .update_one(
-                doc! { "_id": file.id.clone(), "version": expected },
-                doc! { "$set": Self::fields(&file)?, "$inc": { "version": 1_i64 } },
-            )
-            .await
-            .map_err(mapper(ENTITY))?;
-        if result.matched_count == 0 {
-            self.get(&file.id).await?;
-            return Err(Error::stale(ENTITY));
-        }
+        let expected = file.version;
+        // The stored body carries the version it is written at.
+        file.version = expected.saturating_add(1);
+        super::update_versioned(&self.coll, ENTITY, &file.id, expected, || {
+            Self::fields(&file)
+        })
+        .await?;
         Ok(file)
     }
 

@@ -75,10 +75,6 @@ impl MongoJobRepo {
         let docs = super::find_records(&self.coll, ENTITY, query, queue_sort(), limit).await?;
         docs.iter().map(Self::read).collect()
     }
-
-    async fn missing_or_stale(&self, id: &JobId) -> Result<Error> {
-        super::missing_or_stale(&self.coll, id.as_str(), ENTITY).await
-    }
 }
 
 #[async_trait]
@@ -143,21 +139,13 @@ impl JobRepo for MongoJobRepo {
 
     async fn update(&self, mut job: Job) -> Result<Job> {
         job.check_id()?;
-        let Ok(expected) = i64::try_from(job.version) else {
-            return Err(self.missing_or_stale(&job.id).await?);
-        };
-        job.version += 1;
-        let result = self
-            .coll
-            .update_one(
-                doc! { "_id": job.id.as_str(), "version": expected },
-                doc! { "$set": Self::fields(&job)?, "$inc": { "version": 1_i64 } },
-            )
-            .await
-            .map_err(mapper(ENTITY))?;
-        if result.matched_count == 0 {
-            return Err(self.missing_or_stale(&job.id).await?);
-        }
+        let expected = job.version;
+        // The stored body carries the version it is written at.
+        job.version = expected.saturating_add(1);
+        super::update_versioned(&self.coll, ENTITY, job.id.as_str(), expected, || {
+            Self::fields(&job)
+        })
+        .await?;
         Ok(job)
     }
 

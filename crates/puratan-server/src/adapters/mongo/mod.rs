@@ -324,6 +324,35 @@ pub(crate) async fn commit(
     }
 }
 
+/// Replaces the fields `set()` of the record `id` if it is still at
+/// `version`, bumping the stored version: the optimistic-concurrency
+/// write every repository shares. `NotFound` / `StaleVersion` when
+/// nothing matched; a version beyond `i64` cannot be stored, so it is
+/// judged the same way before `set` is built.
+pub(crate) async fn update_versioned(
+    coll: &Collection<Document>,
+    entity: &'static str,
+    id: &str,
+    version: u64,
+    set: impl FnOnce() -> Result<Document>,
+) -> Result<()> {
+    let Ok(expected) = i64::try_from(version) else {
+        return Err(missing_or_stale(coll, id, entity).await?);
+    };
+    let set = set()?;
+    let result = coll
+        .update_one(
+            doc! { "_id": id, "version": expected },
+            doc! { "$set": set, "$inc": { "version": 1_i64 } },
+        )
+        .await
+        .map_err(error::mapper(entity))?;
+    if result.matched_count == 0 {
+        return Err(missing_or_stale(coll, id, entity).await?);
+    }
+    Ok(())
+}
+
 /// Why a version-checked update matched nothing: the record is gone
 /// (`NotFound`) or someone else updated it first (`StaleVersion`).
 pub(crate) async fn missing_or_stale(

@@ -498,21 +498,11 @@ impl OrderRepo for MongoOrderRepo {
     }
 
     async fn update(&self, mut order: Order) -> Result<Order> {
-        let Ok(expected) = i64::try_from(order.version) else {
-            return Err(self.missing_or_stale(order.id).await?);
-        };
-        order.version += 1;
-        let result = self
-            .coll
-            .update_one(
-                doc! { "_id": order.id.to_string(), "version": expected },
-                doc! { "$set": Self::fields(&order)?, "$inc": { "version": 1_i64 } },
-            )
-            .await
-            .map_err(mapper(ENTITY))?;
-        if result.matched_count == 0 {
-            return Err(self.missing_or_stale(order.id).await?);
-        }
+        let expected = order.version;
+        // The stored body carries the version it is written at.
+        order.version = expected.saturating_add(1);
+        let id = order.id.to_string();
+        super::update_versioned(&self.coll, ENTITY, &id, expected, || Self::fields(&order)).await?;
         Ok(order)
     }
 

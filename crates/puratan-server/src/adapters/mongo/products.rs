@@ -61,16 +61,6 @@ impl MongoProductRepo {
             None => Err(Error::NotFound { entity: ENTITY }),
         }
     }
-
-    async fn exists(&self, id: &ProductId) -> Result<bool> {
-        let found = self
-            .coll
-            .find_one(doc! { "_id": id.as_str() })
-            .projection(doc! { "_id": 1 })
-            .await
-            .map_err(mapper(ENTITY))?;
-        Ok(found.is_some())
-    }
 }
 
 #[async_trait]
@@ -92,30 +82,13 @@ impl ProductRepo for MongoProductRepo {
     }
 
     async fn update(&self, mut product: Product) -> Result<Product> {
-        let Ok(expected) = i64::try_from(product.version) else {
-            // No stored version can be this large.
-            return Err(if self.exists(&product.id).await? {
-                Error::stale(ENTITY)
-            } else {
-                Error::NotFound { entity: ENTITY }
-            });
-        };
-        product.version += 1;
-        let result = self
-            .coll
-            .update_one(
-                doc! { "_id": product.id.as_str(), "version": expected },
-                doc! { "$set": Self::fields(&product)?, "$inc": { "version": 1_i64 } },
-            )
-            .await
-            .map_err(mapper(ENTITY))?;
-        if result.matched_count == 0 {
-            return Err(if self.exists(&product.id).await? {
-                Error::stale(ENTITY)
-            } else {
-                Error::NotFound { entity: ENTITY }
-            });
-        }
+        let expected = product.version;
+        // The stored body carries the version it is written at.
+        product.version = expected.saturating_add(1);
+        super::update_versioned(&self.coll, ENTITY, product.id.as_str(), expected, || {
+            Self::fields(&product)
+        })
+        .await?;
         Ok(product)
     }
 

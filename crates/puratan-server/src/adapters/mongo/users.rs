@@ -43,10 +43,6 @@ impl MongoUserRepo {
             None => Err(Error::NotFound { entity: ENTITY }),
         }
     }
-
-    async fn missing_or_stale(&self, id: UserId) -> Result<Error> {
-        super::missing_or_stale(&self.coll, id.to_string().as_str(), ENTITY).await
-    }
 }
 
 /// Identities as one indexed array of strings: an equality match on an
@@ -92,22 +88,14 @@ impl UserRepo for MongoUserRepo {
     }
 
     async fn update(&self, mut user: User) -> Result<User> {
-        let Ok(expected) = i64::try_from(user.version) else {
-            return Err(self.missing_or_stale(user.id).await?);
-        };
-        user.version += 1;
-        let set = doc! { "email": user.email.as_str(), "identities": identity_keys(&user), "doc": to_body(&user)? };
-        let result = self
-            .coll
-            .update_one(
-                doc! { "_id": user.id.to_string(), "version": expected },
-                doc! { "$set": set, "$inc": { "version": 1_i64 } },
-            )
-            .await
-            .map_err(mapper(ENTITY))?;
-        if result.matched_count == 0 {
-            return Err(self.missing_or_stale(user.id).await?);
-        }
+        let expected = user.version;
+        // The stored body carries the version it is written at.
+        user.version = expected.saturating_add(1);
+        let id = user.id.to_string();
+        super::update_versioned(&self.coll, ENTITY, &id, expected, || {
+            Ok(doc! { "email": user.email.as_str(), "identities": identity_keys(&user), "doc": to_body(&user)? })
+        })
+        .await?;
         Ok(user)
     }
 
