@@ -141,6 +141,24 @@ pub fn new_jobs(engine: &Engine, order: &Order, run: u32) -> Vec<Job> {
 /// The repair hint logged with every failure after an order write.
 const REPAIR_HINT: &str = "repair with POST /api/v1/staff/jobs/sync/{order_id}";
 
+/// Runs `work` — job bookkeeping after an order write has committed — on
+/// a task of its own and waits for it: if the caller is dropped meanwhile
+/// (a time limit, a disconnect), the task still runs to the end. `None`
+/// when it failed or panicked, logged as `what` with the repair hint.
+pub async fn to_completion<T: Send + 'static>(
+    order_id: OrderId,
+    what: &'static str,
+    work: impl Future<Output = Result<T>> + Send + 'static,
+) -> Option<T> {
+    let error = match tokio::spawn(work).await {
+        Ok(Ok(done)) => return Some(done),
+        Ok(Err(e)) => e.to_string(),
+        Err(e) => e.to_string(),
+    };
+    tracing::error!(%order_id, %error, "{what}; {REPAIR_HINT}");
+    None
+}
+
 /// After putting jobs into the waiting set (creating them, or an operator
 /// giving a claimed one back) with the state of `seen`: if the order has
 /// moved on since, a transition hook may have run before those jobs were
@@ -350,26 +368,24 @@ impl JobsOnQueue {
         })
     }
 
-    /// Runs the hook for the committed write `order` on a task of its
-    /// own and waits for it: if the caller is dropped meanwhile (a time
-    /// limit, a disconnect), the task still runs to the end and logs.
+    /// Runs the hook for the committed write `order` to completion (see
+    /// [`to_completion`]); the hooks log their own failures.
     async fn after_write(&self, order: &Order, transition: bool) {
         let hooks = self.hooks.clone();
         let order = order.clone();
-        let order_id = order.id;
-        let task = tokio::spawn(async move {
-            if transition {
-                hooks.after_transition(&order).await;
-            } else {
-                hooks.after_update(&order).await;
-            }
-        });
-        if let Err(e) = task.await {
-            tracing::error!(
-                %order_id, error = %e,
-                "the job hook of an order write failed; {REPAIR_HINT}"
-            );
-        }
+        to_completion(
+            order.id,
+            "the job hook of an order write failed",
+            async move {
+                if transition {
+                    hooks.after_transition(&order).await;
+                } else {
+                    hooks.after_update(&order).await;
+                }
+                Ok(())
+            },
+        )
+        .await;
     }
 }
 

@@ -277,36 +277,23 @@ pub async fn release(
     job.version = input.version;
     let job = app.jobs.update(job).await?;
     // The order may have been held or released while we looked. The
-    // release is committed: the catch-up runs on its own task (awaited
-    // here) so a dropped request cannot skip it, and a failure is logged
-    // with the repair, not reported (the release did happen).
-    let task = {
+    // release is committed: the catch-up runs to completion even if the
+    // request is dropped, and a failure is logged with the repair, not
+    // reported (the release did happen).
+    let catch_up = {
         let app = app.clone();
-        let order_id = order.id;
-        tokio::spawn(async move {
+        async move {
             let engine = app.order_service.engine();
-            match production::catch_up(app.orders.as_ref(), app.jobs.as_ref(), engine, &order).await
-            {
-                Ok(moved) => moved,
-                Err(e) => {
-                    tracing::error!(
-                        %order_id, error = %e,
-                        "a job was given back but did not follow its order; \
-                         repair with POST /api/v1/staff/jobs/sync/{{order_id}}"
-                    );
-                    false
-                }
-            }
-        })
+            production::catch_up(app.orders.as_ref(), app.jobs.as_ref(), engine, &order).await
+        }
     };
-    let moved = task.await.unwrap_or_else(|e| {
-        tracing::error!(
-            order_id = %job.order_id, error = %e,
-            "a job was given back but did not follow its order; \
-             repair with POST /api/v1/staff/jobs/sync/{{order_id}}"
-        );
-        false
-    });
+    let moved = production::to_completion(
+        job.order_id,
+        "a job was given back but did not follow its order",
+        catch_up,
+    )
+    .await
+    .unwrap_or(false);
     let job = if moved {
         app.jobs.get(&job.id).await?
     } else {
