@@ -13,6 +13,31 @@ fn cached(store: Arc<dyn FileRepo>, cache: Arc<MemoryCache>) -> Arc<dyn FileRepo
     Arc::new(CachedFileRepo::new(store, cache, Duration::from_secs(60)))
 }
 
+/// A store, a cache, the cached repository over both, and one record
+/// inserted through it.
+struct Fixture {
+    store: Arc<dyn FileRepo>,
+    cache: Arc<MemoryCache>,
+    repo: Arc<dyn FileRepo>,
+    record: puratan_core::ports::FileRecord,
+}
+
+async fn fixture() -> Fixture {
+    let store: Arc<dyn FileRepo> = Arc::new(MemoryFileRepo::new());
+    let cache = Arc::new(MemoryCache::default());
+    let repo = cached(store.clone(), cache.clone());
+    let record = repo
+        .insert(puratan_testkit::file_repo::record(UserId::new(), 1))
+        .await
+        .expect("insert");
+    Fixture {
+        store,
+        cache,
+        repo,
+        record,
+    }
+}
+
 mod suite {
     use super::*;
     puratan_testkit::file_repo_suite!(Some(cached(
@@ -23,13 +48,12 @@ mod suite {
 
 #[tokio::test]
 async fn repeated_reads_come_from_the_cache() {
-    let store = Arc::new(MemoryFileRepo::new());
-    let cache = Arc::new(MemoryCache::default());
-    let repo = cached(store.clone(), cache.clone());
-    let r = repo
-        .insert(puratan_testkit::file_repo::record(UserId::new(), 1))
-        .await
-        .expect("insert");
+    let Fixture {
+        cache,
+        repo,
+        record: r,
+        ..
+    } = fixture().await;
     let before = cache.stats();
     for _ in 0..5 {
         assert_eq!(repo.get(&r.id).await.expect("get"), r);
@@ -45,13 +69,12 @@ async fn repeated_reads_come_from_the_cache() {
 
 #[tokio::test]
 async fn a_write_by_someone_else_is_seen_after_the_conflict_it_causes() {
-    let store: Arc<dyn FileRepo> = Arc::new(MemoryFileRepo::new());
-    let cache = Arc::new(MemoryCache::default());
-    let replica_a = cached(store.clone(), cache.clone());
-    let r = replica_a
-        .insert(puratan_testkit::file_repo::record(UserId::new(), 1))
-        .await
-        .expect("insert");
+    let Fixture {
+        store,
+        repo: replica_a,
+        record: r,
+        ..
+    } = fixture().await;
     // Another replica (no shared cache) updates the store directly.
     let mut theirs = store.get(&r.id).await.expect("get");
     theirs.filename = "renamed.pdf".into();
@@ -72,13 +95,12 @@ async fn a_write_by_someone_else_is_seen_after_the_conflict_it_causes() {
 
 #[tokio::test]
 async fn garbage_in_the_cache_is_ignored() {
-    let store: Arc<dyn FileRepo> = Arc::new(MemoryFileRepo::new());
-    let cache = Arc::new(MemoryCache::default());
-    let repo = cached(store.clone(), cache.clone());
-    let r = repo
-        .insert(puratan_testkit::file_repo::record(UserId::new(), 1))
-        .await
-        .expect("insert");
+    let Fixture {
+        cache,
+        repo,
+        record: r,
+        ..
+    } = fixture().await;
     cache
         .set(
             &format!("file-record:{}", r.id),

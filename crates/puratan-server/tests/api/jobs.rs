@@ -86,6 +86,15 @@ impl TestApp {
         page["items"].as_array().expect("items").clone()
     }
 
+    /// The statuses of an order's jobs, in job order.
+    async fn job_states(&self, bearer: &str, order: &str) -> Vec<String> {
+        self.jobs_of(bearer, order, None)
+            .await
+            .iter()
+            .map(|j| j["status"].as_str().expect("status").to_owned())
+            .collect()
+    }
+
     async fn job_action(&self, bearer: &str, job: &Value, action: &str) -> reqwest::Response {
         self.post_json(
             &format!(
@@ -447,11 +456,7 @@ async fn held_and_cancelled_orders_jobs_are_not_claimable() {
     assert_eq!(mine["id"], format!("{hid}.0.0"));
     let o = app.staff_fire(a, &hid, "hold", &o["version"]).await;
     assert_eq!(o["status"], "on_hold");
-    let jobs = app.jobs_of(a, &hid, None).await;
-    let states: Vec<&str> = jobs
-        .iter()
-        .map(|j| j["status"].as_str().expect("s"))
-        .collect();
+    let states = app.job_states(a, &hid).await;
     assert_eq!(states, ["claimed", "parked"]);
     assert_eq!(app.jobs_of(a, &hid, Some("parked")).await.len(), 1);
 
@@ -483,11 +488,7 @@ async fn held_and_cancelled_orders_jobs_are_not_claimable() {
     // claimed job stays with its operator.
     let o = app.staff_fire(a, &hid, "cancel", &o["version"]).await;
     assert_eq!(o["status"], "cancelled");
-    let jobs = app.jobs_of(a, &hid, None).await;
-    let states: Vec<&str> = jobs
-        .iter()
-        .map(|j| j["status"].as_str().expect("s"))
-        .collect();
+    let states = app.job_states(a, &hid).await;
     assert_eq!(states, ["claimed", "cancelled"]);
     expect_error(app.claim(a).await, 404, "queue_empty").await;
     // …and a cancelled order's job given back is cancelled too.
