@@ -452,18 +452,16 @@ async fn concurrent_retries_create_one_order_and_take_stock_once() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_last_unit_goes_to_exactly_one_customer() {
-    let f = fixture(&[("poster-a3", Some(1))]).await;
-    let tasks: Vec<_> = (0..20)
-        .map(|i| {
+/// Runs the checkouts `requests` at once; each one's outcome, with a
+/// refusal as its error code.
+async fn checkout_at_once(
+    f: &Fixture,
+    requests: Vec<CheckoutRequest>,
+) -> Vec<Result<(), &'static str>> {
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|req| {
             let s = f.service.clone();
-            let req = request(
-                UserId::new(),
-                &format!("k{i}"),
-                vec![(line("poster-a3", 1), valid("poster-a3", 1, 1000))],
-                1000,
-            );
             tokio::spawn(async move { s.checkout(req).await.map(|_| ()).map_err(|e| e.code()) })
         })
         .collect();
@@ -471,6 +469,23 @@ async fn the_last_unit_goes_to_exactly_one_customer() {
     for t in tasks {
         results.push(t.await.unwrap_or_else(|e| panic!("{e}")));
     }
+    results
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_unit_goes_to_exactly_one_customer() {
+    let f = fixture(&[("poster-a3", Some(1))]).await;
+    let requests = (0..20)
+        .map(|i| {
+            request(
+                UserId::new(),
+                &format!("k{i}"),
+                vec![(line("poster-a3", 1), valid("poster-a3", 1, 1000))],
+                1000,
+            )
+        })
+        .collect();
+    let results = checkout_at_once(&f, requests).await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
     assert!(
         results
@@ -675,10 +690,9 @@ async fn a_coupon_counts_once_per_order_and_stops_at_its_cap() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_checkouts_never_redeem_a_coupon_beyond_its_cap() {
     let f = fixture(&[("poster-a3", None)]).await;
-    let tasks: Vec<_> = (0..20)
+    let requests = (0..20)
         .map(|i| {
-            let s = f.service.clone();
-            let req = request(
+            request(
                 UserId::new(),
                 &format!("k{i}"),
                 vec![(
@@ -686,14 +700,10 @@ async fn concurrent_checkouts_never_redeem_a_coupon_beyond_its_cap() {
                     with_coupon(valid("poster-a3", 1, 1000), "five", Some(5)),
                 )],
                 1000,
-            );
-            tokio::spawn(async move { s.checkout(req).await.map(|_| ()).map_err(|e| e.code()) })
+            )
         })
         .collect();
-    let mut results = Vec::new();
-    for t in tasks {
-        results.push(t.await.unwrap_or_else(|e| panic!("{e}")));
-    }
+    let results = checkout_at_once(&f, requests).await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 5);
     assert!(
         results
