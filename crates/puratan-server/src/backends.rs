@@ -121,12 +121,10 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         (None, Some(db)) => db.jobs(),
         (None, None) => Arc::new(puratan_core::memory::MemoryJobRepo::new()),
     };
+    // One workflow for the order service and the production hooks.
+    let engine = puratan_core::workflow::Engine::builtin()?;
     // An order entering the production queue gets its jobs (production.rs).
-    let orders = crate::production::JobsOnQueue::wrap(
-        orders,
-        jobs.clone(),
-        puratan_core::workflow::Engine::builtin()?,
-    );
+    let orders = crate::production::JobsOnQueue::wrap(orders, jobs.clone(), engine.clone());
     let scanner: Option<Arc<dyn puratan_files::scan::Scanner>> = match &config.uploads.scanner {
         Some(c) => Some(Arc::new(
             crate::adapters::clamav::ClamavScanner::new(c.clone())
@@ -242,11 +240,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         crate::auth::keys::keyring(&config.protect, files.as_ref()).await?,
     )?;
 
-    let order_service = puratan_core::orders::OrderService::new(
-        orders.clone(),
-        products.clone(),
-        puratan_core::workflow::Engine::builtin()?,
-    );
+    let order_service =
+        puratan_core::orders::OrderService::new(orders.clone(), products.clone(), engine);
     let live = crate::live::Hub::new(config.live.buffer);
     Ok(App(Arc::new(AppInner {
         order_service,

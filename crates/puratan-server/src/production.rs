@@ -80,7 +80,7 @@ use puratan_core::domain::{Job, JobStatus, Order, OrderId, OrderStatus, OutboxEn
 use puratan_core::ports::{
     JobFilter, JobRepo, OrderRepo, OrderSearch, Page, PageRequest, QueueFilter,
 };
-use puratan_core::workflow::{Engine, Guard, QcChecklists, QcOutcome};
+use puratan_core::workflow::{Engine, QcChecklists, QcOutcome};
 use puratan_core::{ErrorKind, Result};
 
 use crate::state::App;
@@ -294,20 +294,12 @@ pub fn job_verdict(job: &Job) -> QcOutcome {
     }
 }
 
-/// The order's QC verdict for the workflow guards (`GuardContext.qc`):
-/// [`QcOutcome::combine`] of the verdicts of its jobs in the current run.
-/// `None` when no transition out of the order's state has a QC guard (no
-/// lookup needed) or the run has no jobs.
+/// The order's QC verdict (`GuardContext.qc`, and the verdict shown after
+/// a QC entry): [`QcOutcome::combine`] of the verdicts of its jobs in the
+/// current run; `None` when the run has no jobs. Callers that fire a
+/// transition ask only when its guards consult QC (`Engine::consulted_guards`).
 pub async fn qc_outcome(app: &App, order: &Order) -> Result<Option<QcOutcome>> {
     let engine = app.order_service.engine();
-    let guarded = engine.workflow().outgoing(&order.status).any(|t| {
-        t.guards
-            .iter()
-            .any(|g| matches!(g, Guard::QcChecklistComplete | Guard::QcFailed))
-    });
-    if !guarded {
-        return Ok(None);
-    }
     let jobs = jobs_of(
         app.jobs.as_ref(),
         order.id,
@@ -369,8 +361,17 @@ impl JobsOnQueue {
     }
 
     /// Runs the hook for the committed write `order` to completion (see
-    /// [`to_completion`]); the hooks log their own failures.
+    /// [`to_completion`]); the hooks log their own failures. A transition
+    /// that neither enters the queue nor changes what waiting jobs should
+    /// be (e.g. every checkout's `draft → submitted`) has nothing to do,
+    /// so no task is spawned for it.
     async fn after_write(&self, order: &Order, transition: bool) {
+        if transition
+            && !entered_queue(order)
+            && !changes_waiting_status(&self.hooks.engine, order)
+        {
+            return;
+        }
         let hooks = self.hooks.clone();
         let order = order.clone();
         to_completion(
@@ -469,11 +470,7 @@ impl OrderRepo for JobsOnQueue {
             .iter()
             .any(|e| e.kind == puratan_core::orders::events::ORDER_UPDATED);
         let o = self.hooks.inner.update_with_outbox(order, events).await?;
-        if plain {
-            self.after_write(&o, false).await;
-        } else {
-            self.after_write(&o, true).await;
-        }
+        self.after_write(&o, !plain).await;
         Ok(o)
     }
     async fn get_by_idempotency_key(&self, customer: UserId, key: &str) -> Result<Order> {

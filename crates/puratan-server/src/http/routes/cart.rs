@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
-use super::orders::{AddressInput, CheckoutInput, LineInput, MoneyInput, visible_order};
+use super::orders::{AddressInput, CheckoutInput, LineInput, MoneyInput, invalid, visible_order};
 use super::quotes::SignedQuote;
 use crate::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
@@ -128,11 +128,6 @@ fn view(app: &App, cart: &Cart) -> CartView {
         has_expired_quotes: has_expired,
         version: cart.version,
     }
-}
-
-fn invalid(field: &str, message: &str) -> ApiError {
-    ApiError::new(ErrorCode::ValidationFailed, format!("{field}: {message}"))
-        .with_details(json!([{ "field": field, "message": message }]))
 }
 
 /// Turns input into a checked cart line: limits, the caller's own files,

@@ -34,7 +34,9 @@ use serde_json::json;
 use std::str::FromStr;
 use utoipa::ToSchema;
 
-use super::orders::{MoneyInput, OrderView, TransitionInput, actor, fire, view, visible_order};
+use super::orders::{
+    MoneyInput, OrderView, TransitionInput, actor, fire, invalid, view, visible_order,
+};
 use crate::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 use crate::http::extract::{ApiJson, ApiPath};
@@ -42,11 +44,6 @@ use crate::state::App;
 
 const MAX_REFERENCE: usize = 200;
 const MAX_NOTE_CHARS: usize = 1000;
-
-fn invalid(field: &str, message: &str) -> ApiError {
-    ApiError::new(ErrorCode::ValidationFailed, format!("{field}: {message}"))
-        .with_details(json!([{ "field": field, "message": message }]))
-}
 
 fn note(field: &str, text: Option<String>) -> Result<Option<String>, ApiError> {
     match text {

@@ -374,7 +374,9 @@ fn money(amount: &str, currency: &str) -> Option<Money> {
     ))
 }
 
-fn invalid(field: &str, message: &str) -> ApiError {
+/// 422 `validation_failed` naming one field: the shape every order, cart,
+/// job and staff route uses for input its extractor cannot judge.
+pub(crate) fn invalid(field: &str, message: &str) -> ApiError {
     ApiError::new(ErrorCode::ValidationFailed, format!("{field}: {message}"))
         .with_details(json!([{ "field": field, "message": message }]))
 }

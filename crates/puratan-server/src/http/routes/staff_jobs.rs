@@ -22,6 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use super::orders::invalid;
 use crate::production;
 use crate::state::App;
 
@@ -322,12 +323,6 @@ pub async fn complete(
     Ok(Json(view(&app.jobs.update(job).await?)))
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-    let message = message.into();
-    ApiError::new(ErrorCode::ValidationFailed, format!("{field}: {message}"))
-        .with_details(json!([{ "field": field, "message": message }]))
-}
-
 /// Record the quality check of a produced (`done`) job against its
 /// product kind's checklist (colour match, cut accuracy, count, finish,
 /// refined per kind), with the caller as inspector. A failed item makes
@@ -361,7 +356,7 @@ pub async fn record_qc(
             }
             Some(n) => Some(
                 puratan_core::domain::text::clean_optional(&field, &n, MAX_NOTE_CHARS, false)
-                    .map_err(|e| invalid(&field, e.to_string()))?,
+                    .map_err(|e| invalid(&field, &e.to_string()))?,
             )
             .filter(|n| !n.is_empty()),
             None => None,
@@ -386,17 +381,16 @@ pub async fn record_qc(
     };
     match checklist.evaluate(&result) {
         Ok(_) => {}
-        Err(WorkflowError::QcResultInvalid { path, reason }) => return Err(invalid(&path, reason)),
-        Err(e) => return Err(invalid("items", e.to_string())),
+        Err(WorkflowError::QcResultInvalid { path, reason }) => return Err(invalid(&path, &reason)),
+        Err(e) => return Err(invalid("items", &e.to_string())),
     }
     job.qc = Some(result);
     job.version = input.version;
     let job = app.jobs.update(job).await?;
     let order = app.orders.get(job.order_id).await?;
-    let run = production::current_run(app.order_service.engine(), &order);
-    let jobs = production::jobs_of(app.jobs.as_ref(), order.id, Some(run)).await?;
-    let order_verdict =
-        QcOutcome::combine(jobs.iter().map(|j| (j.line, production::job_verdict(j))));
+    let order_verdict = production::qc_outcome(&app, &order)
+        .await?
+        .unwrap_or_else(|| QcOutcome::combine(std::iter::empty()));
     Ok(Json(QcRecorded {
         job: view(&job),
         order_verdict: verdict_json(&order_verdict),

@@ -372,11 +372,7 @@ pub async fn bulk_transitions(
 ) -> Result<Json<BulkReport>, ApiError> {
     caller.require(Permission::OrdersUpdateStatus)?;
     if input.items.is_empty() || input.items.len() > MAX_BULK_ITEMS {
-        return Err(ApiError::new(
-            crate::http::error::ErrorCode::ValidationFailed,
-            "items: 1-100 transitions",
-        )
-        .with_details(serde_json::json!([{ "field": "items", "message": "1-100 transitions" }])));
+        return Err(super::orders::invalid("items", "1-100 transitions"));
     }
     let mut results = Vec::with_capacity(input.items.len());
     for item in input.items {
