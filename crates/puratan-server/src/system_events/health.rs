@@ -11,9 +11,6 @@ use tokio::task::JoinHandle;
 use super::{HealthV1, Outgoing, ProbeV1, publish};
 use crate::state::App;
 
-/// Per-probe time limit, as `/readyz`.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
-
 /// Decides when a health observation is news.
 #[derive(Debug, Default)]
 pub struct HealthTracker {
@@ -39,20 +36,17 @@ impl HealthTracker {
     }
 }
 
-/// Pings every probe concurrently, each within [`PROBE_TIMEOUT`]; in
-/// probe order.
+/// Every backend up or down, as `/readyz` probes them (error texts stay
+/// out: they can name hosts).
 pub async fn probe_all(app: &App) -> Vec<ProbeV1> {
-    let checks = app.probes.iter().map(|p| async move {
-        let ok = matches!(
-            tokio::time::timeout(PROBE_TIMEOUT, (p.ping)()).await,
-            Ok(Ok(()))
-        );
-        ProbeV1 {
-            name: p.name.to_owned(),
-            ok,
-        }
-    });
-    futures::future::join_all(checks).await
+    crate::http::routes::health::probe_backends(app)
+        .await
+        .into_iter()
+        .map(|b| ProbeV1 {
+            name: b.name.to_owned(),
+            ok: b.ok,
+        })
+        .collect()
 }
 
 /// One tick: probe, and publish when it is news. `true` when an event was

@@ -41,11 +41,9 @@ pub struct Readiness {
     pub backends: Vec<BackendStatus>,
 }
 
-/// Readiness: pings every configured backend (2 s each, concurrently);
-/// 503 names the failing ones.
-#[utoipa::path(get, path = "/readyz", tag = "operations", responses(
-    (status = 200, body = Readiness), (status = 503, body = Readiness)))]
-pub async fn readyz(State(app): State<App>) -> Response {
+/// Pings every configured backend concurrently, each within 2 s, in
+/// probe order (readiness here, `system.health` in `system_events`).
+pub(crate) async fn probe_backends(app: &App) -> Vec<BackendStatus> {
     let checks = app.probes.iter().map(|p| async move {
         let result = tokio::time::timeout(Duration::from_secs(2), (p.ping)()).await;
         let error = match result {
@@ -59,7 +57,15 @@ pub async fn readyz(State(app): State<App>) -> Response {
             error,
         }
     });
-    let backends = futures::future::join_all(checks).await;
+    futures::future::join_all(checks).await
+}
+
+/// Readiness: pings every configured backend (2 s each, concurrently);
+/// 503 names the failing ones.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses(
+    (status = 200, body = Readiness), (status = 503, body = Readiness)))]
+pub async fn readyz(State(app): State<App>) -> Response {
+    let backends = probe_backends(&app).await;
     let ok = backends.iter().all(|b| b.ok);
     let body = Readiness {
         status: if ok { "ready" } else { "unavailable" },
