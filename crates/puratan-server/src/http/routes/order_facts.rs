@@ -269,7 +269,7 @@ pub async fn decide_proof(
 /// fields for `order.updated`, written in the same transaction; `None`
 /// when this request fires a transition right after, whose events
 /// announce the change (see the module docs).
-async fn record(
+pub(super) async fn record(
     app: &App,
     caller: &Caller,
     order: Order,

@@ -302,16 +302,8 @@ pub async fn priority(
     let mut order = visible_order(&app, &caller, &id).await?;
     order.priority = Priority::new(input.priority)?;
     order.version = input.version;
-    // `order.updated` in the same transaction (docs/events.md); a client
-    // version of u64::MAX is stale, so saturating is enough.
-    let event = puratan_core::orders::events::updated(
-        &order,
-        &["priority"],
-        Some(caller.user),
-        order.version.saturating_add(1),
-        Utc::now(),
-    );
-    let order = app.orders.update_with_outbox(order, vec![event]).await?;
+    // `order.updated` in the same transaction (docs/events.md).
+    let order = super::order_facts::record(&app, &caller, order, Some(&["priority"])).await?;
     Ok(Json(view(&app, &order, &actor(&caller))))
 }
 
