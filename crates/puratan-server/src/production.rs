@@ -366,9 +366,7 @@ impl JobsOnQueue {
     /// be (e.g. every checkout's `draft → submitted`) has nothing to do,
     /// so no task is spawned for it.
     async fn after_write(&self, order: &Order, transition: bool) {
-        if transition
-            && !entered_queue(order)
-            && !changes_waiting_status(&self.hooks.engine, order)
+        if transition && !entered_queue(order) && !changes_waiting_status(&self.hooks.engine, order)
         {
             return;
         }

@@ -17,7 +17,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use axum::response::sse::Event;
 use futures::{SinkExt as _, Stream, StreamExt as _};
 use puratan_core::auth::rbac::Permission;
-use puratan_core::domain::OrderId;
+
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
@@ -25,6 +25,7 @@ use tokio::sync::{broadcast, watch};
 
 use super::channels::{Channel, Refusal, Subscriptions, Viewer};
 use super::hub::LiveEvent;
+use crate::http::routes::orders::find_visible;
 use crate::state::App;
 
 /// Close code telling the client to fetch a new ticket and reconnect.
@@ -48,11 +49,10 @@ pub async fn join(
             code: "not_found",
             message: "no such order".into(),
         };
-        let id = OrderId::parse(id).map_err(|_| not_found())?;
-        match app.orders.get(id).await {
-            Ok(o) if o.customer_id == viewer.user || viewer.may(Permission::OrdersReadAny) => {}
-            Ok(_) => return Err(not_found()),
-            Err(e) if e.kind() == puratan_core::ErrorKind::NotFound => return Err(not_found()),
+        let may_read_any = viewer.may(Permission::OrdersReadAny);
+        match find_visible(app, viewer.user, may_read_any, id).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return Err(not_found()),
             Err(e) => {
                 tracing::warn!(error = %e, "live: order lookup failed");
                 return Err(Refusal {

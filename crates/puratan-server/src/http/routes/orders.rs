@@ -15,7 +15,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveTime, Utc};
 use puratan_core::auth::rbac::{self, Permission};
-use puratan_core::domain::{CartLine, Currency, Money, Order, OrderId, ProductId, ShippingAddress};
+use puratan_core::domain::{
+    CartLine, Currency, Money, Order, OrderId, ProductId, ShippingAddress, UserId,
+};
 use puratan_core::orders::{
     CheckoutRequest, OrderError, PricedQuote, QuoteCheck, QuoteCoupon, TransitionRequest,
 };
@@ -511,19 +513,30 @@ pub async fn list(
 /// The order if the caller may see it: its owner, or staff with
 /// `orders:read:any`. Anyone else gets 404, as for a missing id.
 pub(crate) async fn visible_order(app: &App, caller: &Caller, id: &str) -> Result<Order, ApiError> {
-    let not_found = || ApiError::not_found("order");
-    let id = OrderId::parse(id).map_err(|_| not_found())?;
-    let order = match app.orders.get(id).await {
-        Ok(o) => o,
-        Err(e) if e.kind() == puratan_core::ErrorKind::NotFound => return Err(not_found()),
-        Err(e) => return Err(e.into()),
+    let may_read_any = rbac::require(caller.roles(), Permission::OrdersReadAny).is_ok();
+    find_visible(app, caller.user, may_read_any, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))
+}
+
+/// The order `id` if `user` may see it: its owner, or anyone who may read
+/// any order. `None` for a malformed id, a missing order and someone
+/// else's alike, so ids cannot be probed (REST and live channels).
+pub(crate) async fn find_visible(
+    app: &App,
+    user: UserId,
+    may_read_any: bool,
+    id: &str,
+) -> puratan_core::Result<Option<Order>> {
+    let Ok(id) = OrderId::parse(id) else {
+        return Ok(None);
     };
-    if order.customer_id != caller.user
-        && rbac::require(caller.roles(), Permission::OrdersReadAny).is_err()
-    {
-        return Err(not_found());
+    match app.orders.get(id).await {
+        Ok(o) if o.customer_id == user || may_read_any => Ok(Some(o)),
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == puratan_core::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
     }
-    Ok(order)
 }
 
 /// One order with its status history (owner or staff).

@@ -19,10 +19,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
+use super::orders::invalid;
 use crate::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
-use super::orders::invalid;
 use crate::production;
 use crate::state::App;
 
@@ -381,7 +381,9 @@ pub async fn record_qc(
     };
     match checklist.evaluate(&result) {
         Ok(_) => {}
-        Err(WorkflowError::QcResultInvalid { path, reason }) => return Err(invalid(&path, &reason)),
+        Err(WorkflowError::QcResultInvalid { path, reason }) => {
+            return Err(invalid(&path, &reason));
+        }
         Err(e) => return Err(invalid("items", &e.to_string())),
     }
     job.qc = Some(result);
