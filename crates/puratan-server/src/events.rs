@@ -14,7 +14,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use puratan_core::ports::{Exchange, Subscription};
+use puratan_core::ports::{Delivery, Exchange, Subscriber, Subscription};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
@@ -67,15 +67,42 @@ pub async fn invalidate(app: &App, change: &CatalogChanged) {
     }
 }
 
+/// Feeds `sub`'s deliveries to `handle`, one at a time, until `shutdown`
+/// flips or the subscription ends for good — the loop of every consumer
+/// in the server. While the broker is unreachable `next` fails; it is
+/// asked again every second (the bus re-subscribes by itself).
+pub async fn consume<Fut>(
+    consumer: &'static str,
+    mut sub: Box<dyn Subscriber>,
+    mut shutdown: watch::Receiver<bool>,
+    mut handle: impl FnMut(Delivery) -> Fut,
+) where
+    Fut: Future<Output = ()>,
+{
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            next = sub.next() => match next {
+                Ok(Some(delivery)) => handle(delivery).await,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(consumer, error = %e, "consumer cannot reach the broker; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+}
+
 /// Subscribes this replica to invalidations. Resolves once subscribed, so
 /// no change published after start-up is missed; the consumer then runs
 /// until `shutdown` flips.
 pub async fn start_invalidation_consumer(
     app: App,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let queue = format!("puratan.cache-invalidation.{}", app.replica_id);
-    let mut sub = app
+    let sub = app
         .events
         .subscribe(Subscription {
             queue,
@@ -84,32 +111,31 @@ pub async fn start_invalidation_consumer(
             transient: true,
         })
         .await?;
-    Ok(tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = shutdown.changed() => break,
-                next = sub.next() => match next {
-                    Ok(Some(delivery)) => {
-                        // Other fanout kinds (system.config_changed, …) are
-                        // not for this consumer.
-                        if is_invalidation(&delivery.message.kind) {
-                            match serde_json::from_slice::<CatalogChanged>(&delivery.message.payload) {
-                                Ok(change) => invalidate(&app, &change).await,
-                                Err(e) => tracing::warn!(error = %e, kind = %delivery.message.kind, "malformed invalidation message; dropping"),
-                            }
+    Ok(tokio::spawn(consume(
+        "cache-invalidation",
+        sub,
+        shutdown,
+        move |delivery| {
+            let app = app.clone();
+            async move {
+                // Other fanout kinds (system.config_changed, …) are not
+                // for this consumer.
+                if is_invalidation(&delivery.message.kind) {
+                    match serde_json::from_slice::<CatalogChanged>(&delivery.message.payload) {
+                        Ok(change) => invalidate(&app, &change).await,
+                        Err(e) => {
+                            tracing::warn!(error = %e, kind = %delivery.message.kind, "malformed invalidation message; dropping")
                         }
-                        app.metrics.events_consumed.with_label_values(&["cache-invalidation"]).inc();
-                        if let Err(e) = delivery.ack().await {
-                            tracing::warn!(error = %e, "ack failed");
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "invalidation consumer error; retrying");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
                     }
                 }
+                app.metrics
+                    .events_consumed
+                    .with_label_values(&["cache-invalidation"])
+                    .inc();
+                if let Err(e) = delivery.ack().await {
+                    tracing::warn!(error = %e, "ack failed");
+                }
             }
-        }
-    }))
+        },
+    )))
 }

@@ -509,24 +509,18 @@ impl NotificationConsumer {
     /// Consumes `sub` until `shutdown` flips or the subscription ends.
     pub fn spawn(
         self: Arc<Self>,
-        mut sub: Box<dyn Subscriber>,
-        mut shutdown: watch::Receiver<bool>,
+        sub: Box<dyn Subscriber>,
+        shutdown: watch::Receiver<bool>,
     ) -> JoinHandle<()> {
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = shutdown.changed() => break,
-                    next = sub.next() => match next {
-                        Ok(Some(delivery)) => self.handle(delivery).await,
-                        Ok(None) => break,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "notification consumer error; retrying");
-                            tokio::time::sleep(Duration::from_secs(1)).await;
-                        }
-                    }
-                }
-            }
-        })
+        tokio::spawn(crate::events::consume(
+            CONSUMER,
+            sub,
+            shutdown,
+            move |delivery| {
+                let this = self.clone();
+                async move { this.handle(delivery).await }
+            },
+        ))
     }
 }
 

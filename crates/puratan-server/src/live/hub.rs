@@ -3,7 +3,6 @@
 //! connections.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use puratan_core::ports::{Delivery, Exchange, Subscriber, Subscription};
@@ -178,20 +177,12 @@ pub async fn start(
     }))
 }
 
-async fn forward(app: App, mut sub: Box<dyn Subscriber>, mut shutdown: watch::Receiver<bool>) {
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => break,
-            next = sub.next() => match next {
-                Ok(Some(delivery)) => deliver(&app, delivery).await,
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "live hub: consumer error; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-            }
-        }
-    }
+async fn forward(app: App, sub: Box<dyn Subscriber>, shutdown: watch::Receiver<bool>) {
+    crate::events::consume("live-hub", sub, shutdown, move |delivery| {
+        let app = app.clone();
+        async move { deliver(&app, delivery).await }
+    })
+    .await;
 }
 
 async fn deliver(app: &App, delivery: Delivery) {

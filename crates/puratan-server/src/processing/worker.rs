@@ -115,27 +115,18 @@ pub async fn start(
         return Ok(Vec::new());
     }
     let mut handles = Vec::with_capacity(n);
-    for i in 0..n {
+    for _ in 0..n {
         let sub = app.events.subscribe(subscription.clone()).await?;
         let app = app.clone();
-        let mut shutdown = shutdown.clone();
-        handles.push(tokio::spawn(async move {
-            let mut sub = sub;
-            loop {
-                let delivery = tokio::select! {
-                    _ = shutdown.changed() => break,
-                    d = sub.next() => d,
-                };
-                match delivery {
-                    Ok(Some(d)) => handle_delivery(&app, d).await,
-                    Ok(None) => break,
-                    Err(e) => {
-                        tracing::warn!(worker = i, error = %e, "job queue unavailable; retrying");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
-                }
-            }
-        }));
+        handles.push(tokio::spawn(crate::events::consume(
+            "file-worker",
+            sub,
+            shutdown.clone(),
+            move |delivery| {
+                let app = app.clone();
+                async move { handle_delivery(&app, delivery).await }
+            },
+        )));
     }
     Ok(handles)
 }
