@@ -9,7 +9,8 @@
 #      the same product row inside the checkout transaction),
 # and prints requests/s, p99 latency and the orders stored afterwards.
 #
-#   benches/load/checkout.sh
+#   benches/load/checkout.sh                   # embedded default (SQLite)
+#   MODE=services benches/load/checkout.sh     # MongoDB (SecantusDB) + Redis + RabbitMQ
 #   DURATION=20s CONNECTIONS=32 benches/load/checkout.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,6 +21,7 @@ DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-16}"
 THREADS="${THREADS:-2}"
 PORT="${PORT:-8093}"
+MODE="${MODE:-embedded}"
 ADMIN_TOKEN="checkout-bench-admin-token-0123456789abcdef"
 
 cargo build --locked --profile bench -q -p puratan-server --bin puratan
@@ -31,6 +33,16 @@ trap cleanup EXIT
 
 env_common=(PATH="$PATH" HOME="$HOME"
     PURATAN__SQLITE__PATH="$WORK/puratan.db" PURATAN__FILES__ROOT="$WORK/files")
+if [[ "$MODE" == services ]]; then
+    scripts/services/redis.sh >/dev/null
+    scripts/services/rabbitmq.sh >/dev/null
+    scripts/services/mongo.sh >/dev/null
+    env_common+=(PURATAN__STORAGE=mongodb
+        PURATAN__MONGODB__URI="mongodb://127.0.0.1:27018/?retryWrites=false"
+        PURATAN__MONGODB__DATABASE="checkout_bench_$RANDOM$RANDOM"
+        PURATAN__CACHE=redis PURATAN__REDIS__KEY_PREFIX="checkoutbench$RANDOM"
+        PURATAN__EVENTS=rabbitmq)
+fi
 env -i "${env_common[@]}" \
     PURATAN__SERVER__PORT="$PORT" \
     PURATAN__ADMIN__TOKEN="$ADMIN_TOKEN" \
@@ -97,10 +109,15 @@ run_load() {
         -H "authorization: Bearer $ACCESS_TOKEN" -H "idempotency-key: probe-$RUN_ID" \
         -d "$CHECKOUT_BODY" "$BASE/api/v1/orders")"
     [[ "$probe" == *" 201" ]] || { echo "checkout refused: $probe" >&2; exit 1; }
-    out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s benches/load/checkout.lua "$BASE/api/v1/orders")"
+    out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 30s --latency -s benches/load/checkout.lua "$BASE/api/v1/orders")"
     rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
     p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
     non2xx="$(awk '/Non-2xx/ {print $NF}' <<<"$out")"
+    if grep -q "Socket errors" <<<"$out"; then
+        echo "error: socket errors (timeouts?)" >&2
+        echo "$out" >&2
+        exit 1
+    fi
     if [[ -n "$non2xx" ]]; then
         echo "error: $non2xx non-2xx responses" >&2
         echo "$out" >&2
@@ -111,15 +128,27 @@ run_load() {
 }
 done_requests=0
 
-echo "machine: $(nproc) cores; wrk -t$THREADS -c$CONNECTIONS -d$DURATION; server and wrk share the cores"
-printf '%-44s %10s %10s\n' "checkout (embedded SQLite)" "orders/s" "p99"
+echo "mode: $MODE; machine: $(nproc) cores; wrk -t$THREADS -c$CONNECTIONS -d$DURATION; server and wrk share the cores"
+printf '%-44s %10s %10s\n' "checkout ($MODE)" "orders/s" "p99"
 run_load "made to order (business cards)" \
     '{"product":"business-card","quantity":500,"paper":"silk-350","color":"4/4","turnaround":"standard","region":"DE"}'
 run_load "stock-controlled (A3 posters, one row)" \
     '{"product":"poster-a3","quantity":10,"paper":"silk-170","color":"4/0","turnaround":"standard","region":"DE"}'
 # Every answered checkout is an order; at most the requests still in
 # flight when wrk stopped (one per connection per run) may add to that.
-stored="$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from orders').fetchone()[0])" "$WORK/puratan.db")"
+stored="$(python3 - "$BASE" "$ACCESS_TOKEN" <<'PY'
+import json, sys, urllib.request
+base, token, n, cursor = sys.argv[1], sys.argv[2], 0, None
+while True:
+    url = base + "/api/v1/orders?limit=100" + (f"&cursor={cursor}" if cursor else "")
+    page = json.load(urllib.request.urlopen(urllib.request.Request(url, headers={"authorization": "Bearer " + token})))
+    n += len(page["items"])
+    cursor = page.get("next_cursor")
+    if not cursor:
+        break
+print(n)
+PY
+)"
 echo "orders stored: $stored (answered 201: $done_requests)"
 if ((stored < done_requests || stored > done_requests + 2 * CONNECTIONS)); then
     echo "error: stored orders do not match the answered checkouts" >&2

@@ -44,8 +44,13 @@ use puratan_core::domain::ProductId;
 use puratan_core::ports::Reservations;
 
 const ENTITY: &str = "order";
-/// How often a transaction is re-run after a transient error.
-const TXN_ATTEMPTS: usize = 20;
+/// How long a transaction is re-run after transient errors (write
+/// conflicts) before the error is returned. A time budget, like the
+/// drivers' `withTransaction` (120 s there), not a count: on a hot
+/// document — every checkout of one stock-controlled product or capped
+/// coupon writes it — a contender may lose many rounds in a row, each as
+/// long as the server makes it. Kept below the request time limit.
+const TXN_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Orders keyed by the string form of their UUIDv7 id (submission order).
 #[derive(Debug, Clone)]
@@ -257,6 +262,7 @@ impl MongoOrderRepo {
         reserve: &Reservations,
     ) -> Result<()> {
         let docs = outbox_docs(events)?;
+        let started = std::time::Instant::now();
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -302,7 +308,7 @@ impl MongoOrderRepo {
             match result {
                 Ok(()) => return Ok(()),
                 Err(TxnError::Driver(e))
-                    if e.contains_label(TRANSIENT_TRANSACTION_ERROR) && attempt < TXN_ATTEMPTS =>
+                    if e.contains_label(TRANSIENT_TRANSACTION_ERROR) && started.elapsed() < TXN_BUDGET =>
                 {
                     let _ = session.abort_transaction().await;
                     // Checkouts of one product or coupon all write its
@@ -311,7 +317,7 @@ impl MongoOrderRepo {
                         tokio::time::sleep(backoff(attempt)).await;
                     }
                 }
-                Err(TxnError::Rerun) if attempt < TXN_ATTEMPTS => {
+                Err(TxnError::Rerun) if started.elapsed() < TXN_BUDGET => {
                     let _ = session.abort_transaction().await;
                 }
                 Err(e) => {
