@@ -308,7 +308,8 @@ impl MongoOrderRepo {
             match result {
                 Ok(()) => return Ok(()),
                 Err(TxnError::Driver(e))
-                    if e.contains_label(TRANSIENT_TRANSACTION_ERROR) && started.elapsed() < TXN_BUDGET =>
+                    if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
+                        && started.elapsed() < TXN_BUDGET =>
                 {
                     let _ = session.abort_transaction().await;
                     // Checkouts of one product or coupon all write its
